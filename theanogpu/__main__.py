@@ -1,0 +1,3 @@
+from theanogpu.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,177 @@
+"""Run one training process: its own process group, every output line timestamped as it arrives.
+
+The runner knows nothing about Theano: it gets an argv and an environment, streams stdout and stderr
+line by line to a callback with the monotonic time since start, enforces a timeout on the whole
+process group, and stops the group when asked to (Ctrl-C / SIGTERM of the harness). That is the
+whole job, so ``compare`` can test it with any script.
+"""
+
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+# How long a process group gets between SIGTERM and SIGKILL: enough for Python to run finally
+# blocks and flush, short enough that Ctrl-C feels immediate.
+KILL_GRACE_SECONDS = 3.0
+TAIL_LINES = 20
+# After the script exits, how long a leftover child may keep the pipes open before it is killed.
+ORPHAN_PIPE_SECONDS = 2.0
+_READ_SIZE = 65536
+
+LineSink = Callable[[float, str, str], None]
+
+
+@dataclass
+class Outcome:
+    """What happened to one process."""
+
+    status: str  # ok | failed | timeout | interrupted
+    exit_code: Optional[int]
+    wall_seconds: float
+    tail: List[str] = field(default_factory=list)
+
+
+class StopFlag:
+    """Set from a signal handler (or another thread) to stop the running process group."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.signal_number: Optional[int] = None
+
+    def set(self, signal_number: Optional[int] = None) -> None:
+        self.signal_number = signal_number
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+def kill_group(pgid: int, grace: float = KILL_GRACE_SECONDS) -> None:
+    """SIGTERM the whole group, then SIGKILL whatever is left after *grace* seconds."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not group_alive(pgid):
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _LineSplitter:
+    """Bytes in, complete lines out; ``\\r`` and ``\\b`` stay inside the text for the parser."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, data: bytes) -> List[bytes]:
+        data = self._pending + data
+        lines = data.split(b"\n")
+        self._pending = lines.pop()
+        return lines
+
+    def flush(self) -> List[bytes]:
+        rest, self._pending = self._pending, b""
+        return [rest] if rest else []
+
+
+def run_process(
+    argv: Sequence[str],
+    env: Dict[str, str],
+    on_line: LineSink,
+    *,
+    cwd: Optional[str] = None,
+    timeout: Optional[float] = None,
+    stop: Optional[StopFlag] = None,
+) -> Outcome:
+    """Run *argv* in a new process group and stream its output to *on_line(t, stream, text)*.
+
+    *stream* is ``"o"`` or ``"e"``. The call returns when the process has exited and both pipes are
+    drained, or after the group was killed for the timeout or the stop flag.
+    """
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        list(argv),
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    pgid = proc.pid
+    tail: List[str] = []
+    splitters = {"o": _LineSplitter(), "e": _LineSplitter()}
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ, "o")
+    selector.register(proc.stderr, selectors.EVENT_READ, "e")
+
+    def emit(stream: str, raw: bytes) -> None:
+        text = raw.decode("utf-8", errors="replace")
+        on_line(time.monotonic() - start, stream, text)
+        tail.append(text)
+        if len(tail) > TAIL_LINES:
+            del tail[0]
+
+    status = None
+    completed = False
+    exited_at = None
+    try:
+        open_streams = 2
+        while open_streams:
+            if stop is not None and stop.is_set():
+                status = "interrupted"
+                break
+            now = time.monotonic()
+            if timeout is not None and now - start > timeout:
+                status = "timeout"
+                break
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            elif exited_at is not None and now - exited_at > ORPHAN_PIPE_SECONDS:
+                # The script ended but something it started still holds the pipes open.
+                break
+            for key, _ in selector.select(timeout=0.1):
+                data = os.read(key.fd, _READ_SIZE)
+                stream = key.data
+                if not data:
+                    selector.unregister(key.fileobj)
+                    open_streams -= 1
+                    continue
+                for line in splitters[stream].feed(data):
+                    emit(stream, line)
+        completed = status is None
+    finally:
+        # Also after a normal exit: children the script left behind would skew the next run.
+        if not completed or group_alive(pgid):
+            kill_group(pgid, grace=KILL_GRACE_SECONDS if not completed else 0.5)
+        selector.close()
+        exit_code = proc.wait()
+        for stream in ("o", "e"):
+            for line in splitters[stream].flush():
+                emit(stream, line)
+        proc.stdout.close()
+        proc.stderr.close()
+    if status is None:
+        status = "ok" if exit_code == 0 else "failed"
+    return Outcome(status=status, exit_code=exit_code, wall_seconds=time.monotonic() - start, tail=tail)

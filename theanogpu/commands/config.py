@@ -1,0 +1,225 @@
+"""Print or write a .theanorc / THEANO_FLAGS for your Theano version.
+
+Usage:
+  theanogpu config [--theano=VER] [--device=DEV] [--floatx=TYPE] [--cnmem=AMOUNT] [--cudnn=MODE]
+                   [--set=KEY=VALUE]... [--format=FMT] [--write[=PATH]] [--force] [--template=NAME]
+  theanogpu config (-h | --help)
+
+Options:
+  --theano=VER       Theano release whose dialect to use: 0.8, 0.9 or 1.0 (0.8.2, theano10... work
+                     too). Default: the Theano installed for this Python, else 0.8.
+  --device=DEV       cpu, gpu, gpuN, cuda or cudaN. gpu and cuda are the two GPU backends; each is
+                     translated to what the release has (1.0: gpu -> cuda; 0.8: cuda -> gpu).
+                     Default: gpu (from templates/gpu.theanorc).
+  --floatx=TYPE      float32 (what GPUs compute), float64 or float16 (16/32/64 too). Default: float32.
+  --cnmem=AMOUNT     GPU memory pool: 0 disables; 0 < x <= 1 is a fraction of GPU memory (Theano
+                     clips it to 0.95); x > 1 is megabytes. lib.cnmem in 0.8/0.9, gpuarray.preallocate
+                     in 1.0 (and in 0.9 with --device cuda).
+  --cudnn=MODE       auto (use cuDNN if it works), on (fail without it) or off: dnn.enabled.
+  --set=KEY=VALUE    Any other Theano flag, e.g. --set blas.ldflags=-lopenblas; one flag per --set,
+                     repeatable, checked against the release's option table. Overrides the above.
+  --template=NAME    Start from templates/NAME.theanorc: cpu, gpu, gpu-cnmem or cuda-preallocate
+                     (translated to the release). Default: gpu.
+  --format=FMT       theanorc (default): a .theanorc file; flags: THEANO_FLAGS=... for a POSIX
+                     shell; env: export THEANO_FLAGS=...; json: {"flags": {...}, "theano": "0.8", ...}.
+  --write[=PATH]     Merge into PATH, else the first file in $THEANORC, else ~/.theanorc: other
+                     sections, keys and comments are kept, the old file is kept as
+                     .theanorc.bak-<time>, and the file is replaced atomically. Prints the path.
+  --force            Merge even into a file Theano could not read (duplicate keys, no [section]).
+  -h --help          Show this help.
+
+Notes about what was translated (e.g. lib.cnmem -> gpuarray.preallocate for 1.0) go to stderr.
+
+Examples:
+  theanogpu config --cnmem 0.8                       # .theanorc for the installed Theano (or 0.8)
+  theanogpu config --theano 1.0 --cnmem 0.8          # device = cuda, [gpuarray] preallocate = 0.8
+  theanogpu config --device cpu --format flags       # THEANO_FLAGS=device=cpu,floatX=float32
+  eval "$(theanogpu config --theano 0.9 --format env)"
+  theanogpu config --theano 0.9 --device cuda --cnmem 2048 --cudnn on --format json
+  theanogpu config --set blas.ldflags=-lopenblas --set 'gcc.cxxflags=-O3 -march=native' --format flags
+  theanogpu config --cnmem 0.8 --write               # merge into ~/.theanorc (backup kept)
+  theanogpu config --template cpu --write ./theanorc-cpu
+"""
+
+import importlib.metadata
+import json
+import os
+import re
+import sys
+from typing import Dict, List, Optional, Tuple
+
+from theanogpu import __version__
+from theanogpu.errors import UserError
+from theanogpu.flags import (
+    RELEASES,
+    Intent,
+    check_value,
+    intent_from_flags,
+    parse_cnmem,
+    parse_cudnn,
+    parse_device,
+    parse_floatx,
+    parse_theano_version,
+    read_flags,
+    release_dialect,
+    render_theanorc,
+    shell_assignment,
+    translate,
+)
+from theanogpu.flags.dialect import format_number
+from theanogpu.flags.validate import canonical_name
+from theanogpu.resources import templates_dir
+from theanogpu.theanorc import choose_target, write_theanorc
+
+FORMATS = ("theanorc", "flags", "env", "json")
+TEMPLATES = ("cpu", "gpu", "gpu-cnmem", "cuda-preallocate")
+DEFAULT_TEMPLATE = "gpu"
+_SEVERAL_FLAGS = re.compile(r",\s*[A-Za-z_][A-Za-z0-9_.]*\s*=")
+
+
+def normalize_argv(argv: List[str]) -> List[str]:
+    """docopt cannot parse an optional option argument: turn ``--write=PATH`` into ``--write PATH``."""
+    out: List[str] = []
+    for arg in argv:
+        if arg.startswith("--write="):
+            out.extend(["--write", arg[len("--write="):]])
+        else:
+            out.append(arg)
+    return out
+
+
+def installed_theano() -> Optional[str]:
+    """The version of the Theano distribution installed for this interpreter (nothing imported)."""
+    for name in ("Theano", "theano"):
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def resolve_version(option: Optional[str], notes: List[str]) -> str:
+    if option:
+        return parse_theano_version(option)
+    installed = installed_theano()
+    if installed is None:
+        notes.append("no Theano installed for %s; writing for Theano 0.8 (choose with --theano)"
+                     % sys.executable)
+        return "0.8"
+    dialect, note = release_dialect(installed)
+    notes.append(note or "writing for the installed Theano %s (choose another with --theano)" % installed)
+    return dialect
+
+
+def load_template(name: str) -> Tuple[Dict[str, str], Tuple[str, ...]]:
+    """A template's flags (THEANO_FLAGS spelling) and the releases its header declares."""
+    if name not in TEMPLATES:
+        raise UserError("--template=%s: unknown template; choose one of %s" % (name, ", ".join(TEMPLATES)))
+    text = (templates_dir() / (name + ".theanorc")).read_text(encoding="utf-8")
+    releases: Tuple[str, ...] = ()
+    for line in text.splitlines():
+        if line.startswith("# theano:"):
+            releases = tuple(line.split(":", 1)[1].split())
+    return {canonical_name(key): value for key, value in read_flags(text).items()}, releases
+
+
+def parse_set(items: List[str], version: str) -> Dict[str, str]:
+    """``--set KEY=VALUE`` items -> validated flags (later items win)."""
+    result: Dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError("--set %s: write one flag as KEY=VALUE, e.g. --set blas.ldflags=-lopenblas"
+                            % item)
+        if key != key.strip():
+            raise UserError("--set %s: no spaces around '=' (Theano would read the key %r)" % (item, key))
+        if _SEVERAL_FLAGS.search(value):
+            pieces = " ".join("--set " + piece.strip() for piece in item.split(","))
+            raise UserError("--set %s: one flag per --set; this looks like several, write: %s"
+                            % (item, pieces))
+        result[key] = check_value(version, key, value, where="--set")
+    return result
+
+
+def build(args: dict, notes: List[str]) -> Tuple[str, Dict[str, str], List[str]]:
+    """Options -> (release, flags, header lines for a .theanorc)."""
+    version = resolve_version(args.get("--theano"), notes)
+    template = args.get("--template") or DEFAULT_TEMPLATE
+    base_flags, _ = load_template(template)
+    base, rest = intent_from_flags(base_flags)
+    intent = Intent(
+        device=parse_device(args["--device"]) if args.get("--device") else base.device,
+        floatx=parse_floatx(args["--floatx"]) if args.get("--floatx") else base.floatx,
+        cnmem=parse_cnmem(args["--cnmem"]) if args.get("--cnmem") is not None else base.cnmem,
+        cudnn=parse_cudnn(args["--cudnn"]) if args.get("--cudnn") else base.cudnn,
+    )
+    translation = translate(intent, version)
+    notes.extend(translation.notes)
+    flags = dict(translation.flags)
+    for key, value in rest.items():
+        flags[key] = check_value(version, key, value, where="template " + template)
+    for key, value in parse_set(args.get("--set") or [], version).items():
+        if key in flags and flags[key] != value:
+            notes.append("--set %s=%s replaces %s=%s" % (key, value, key, flags[key]))
+        flags[key] = value
+    command = ["theanogpu config --theano", version]
+    if template != DEFAULT_TEMPLATE:
+        command += ["--template", template]
+    for option, value in (("--device", intent.device), ("--floatx", intent.floatx),
+                          ("--cnmem", None if intent.cnmem is None else format_number(intent.cnmem)),
+                          ("--cudnn", intent.cudnn)):
+        if value is not None:
+            command += [option, value]
+    for item in args.get("--set") or []:
+        command += ["--set", item if " " not in item else "'%s'" % item]
+    header = [
+        "Generated by theanogpu %s for Theano %s (%s) with:" % (__version__, version, RELEASES[version]),
+        "  " + " ".join(command),
+        "Theano reads ~/.theanorc or the files in $THEANORC; THEANO_FLAGS overrides any key for one run.",
+        "Keep values free of trailing comments, keep each key once per section, write a literal % as %%.",
+    ]
+    return version, flags, header
+
+
+def render(fmt: str, version: str, flags: Dict[str, str], notes: List[str], header: List[str]) -> str:
+    if fmt == "theanorc":
+        return render_theanorc(flags, header)
+    if fmt == "flags":
+        return shell_assignment(flags) + "\n"
+    if fmt == "env":
+        return shell_assignment(flags, export=True) + "\n"
+    return json.dumps({"flags": flags, "theano": version, "notes": notes}, indent=2) + "\n"
+
+
+def run(args: dict) -> int:
+    fmt = args.get("--format") or "theanorc"
+    if fmt not in FORMATS:
+        raise UserError("--format=%s: choose one of %s" % (fmt, ", ".join(FORMATS)))
+    path = args.get("=PATH")
+    write = bool(args.get("--write"))
+    if path is not None and not write:
+        raise UserError("unexpected argument %r (to write a file: --write=%s)" % (path, path))
+    if write and args.get("--format") and fmt != "theanorc":
+        raise UserError("--write writes a .theanorc; drop --format=%s (or print it without --write)" % fmt)
+    if args.get("--force") and not write:
+        raise UserError("--force only matters with --write")
+    notes: List[str] = []
+    version, flags, header = build(args, notes)
+    if write:
+        target = choose_target(path, os.environ)
+        notes.extend(target.notes)
+        report = write_theanorc(target.path, flags, header, force=bool(args.get("--force")))
+        _print_notes(notes)
+        for line in report.lines:
+            sys.stderr.write("theanogpu: %s\n" % line)
+        sys.stdout.write("%s\n" % report.path)
+        return 0
+    text = render(fmt, version, flags, notes, header)
+    _print_notes(notes)
+    sys.stdout.write(text)
+    return 0
+
+
+def _print_notes(notes: List[str]) -> None:
+    for note in notes:
+        sys.stderr.write("theanogpu: note: %s\n" % note)

@@ -1,0 +1,233 @@
+"""Check stacks: versions, Keras backend, BLAS, nvcc, GPU, and the known incompatibilities.
+
+Usage:
+  theanogpu doctor [--stack=NAME]... [--format=FMT] [--timeout=SECONDS]
+  theanogpu doctor (-h | --help)
+
+For each stack, doctor runs a probe with the stack's own interpreter. The probe imports Theano
+asking for its GPU backend (device=gpu for Theano 0.8/0.9, device=cuda for 1.0), with your
+~/.theanorc kept out and a compile directory of the stack's own, and reports what really happened:
+package versions, which backend Keras would pick, blas.ldflags, nvcc, the GPUs nvidia-smi lists,
+whether the GPU backend activated, and what Theano printed. Then it names every known
+incompatibility that applies (NumPy >= 1.22/1.24, Python 3.7/3.10/3.11/3.12, Keras/Theano pairs,
+nvcc >= 11 with the old backend, pygpu) with its fix.
+
+Which stacks: the --stack options (names, or paths to a python or a venv); by default every built
+stack, plus the current interpreter when it can import Theano. With none of those it probes the
+current interpreter, which shows the GPU/nvcc facts and says how to build a stack.
+
+Options:
+  --stack=NAME         a stack name, or a path to a python interpreter or venv (repeatable)
+  --format=FMT         text or json [default: text]
+  --timeout=SECONDS    limit for each probe; the first import of Theano may compile C code for a
+                       minute or more [default: 900]
+  -h --help            show this help
+
+Exit status: 0 no problem found (a machine without a GPU is reported plainly, and is not a
+failure); 1 a finding breaks use (Theano cannot import, a Keras/Theano pair breaks common layers,
+a GPU is present but unused) or a probe failed; 2 bad usage (unknown stack name).
+
+Examples:
+  theanogpu doctor
+  theanogpu doctor --stack theano08 --stack theano10
+  theanogpu doctor --stack ~/venvs/old-theano --format json
+"""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from theanogpu import doctor_checks, stacks
+from theanogpu.commands.stack import ProgressDisplay
+from theanogpu.doctor_checks import Finding
+from theanogpu.errors import UserError
+from theanogpu.flags.quoting import quote_flag_value
+from theanogpu.resources import child_dir
+
+
+@dataclass
+class Target:
+    label: str
+    python: Optional[Path]
+    location: str
+    spec: Optional[stacks.StackSpec] = None
+    probe: Optional[Dict[str, Any]] = None
+    findings: List[Finding] = field(default_factory=list)
+
+
+def probe_env(spec: Optional[stacks.StackSpec]) -> Dict[str, str]:
+    """The probe's environment: the user's ~/.theanorc and THEANO_FLAGS kept out, own compiledir."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
+    env["THEANORC"] = str(stacks.empty_theanorc())
+    if spec is not None:
+        compiledir = stacks.compiledir(spec)
+    else:
+        compiledir = stacks.cache_home() / "theano-compiledir" / "current"
+        compiledir.mkdir(parents=True, exist_ok=True)
+    env["THEANO_FLAGS"] = "base_compiledir=" + quote_flag_value(str(compiledir))
+    env["PYTHONUNBUFFERED"] = "1"
+    if spec is not None:
+        env.update(dict(spec.env))
+    return env
+
+
+def run_probe(python: Path, spec: Optional[stacks.StackSpec], timeout: float) -> Dict[str, Any]:
+    """Run child/probe.py with *python*; its JSON, or {"probe_error": ...} when it did not produce any."""
+    argv = [str(python), str(child_dir() / "probe.py"), "--device=auto"]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout,
+                              env=probe_env(spec), cwd=str(stacks.cache_home()), stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return {"probe_error": "the probe did not finish within %g s (raise --timeout)" % timeout}
+    except OSError as exc:
+        return {"probe_error": "cannot run %s: %s" % (python, exc.strerror or exc)}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                break
+    tail = [line for line in (proc.stderr or proc.stdout).splitlines() if line.strip()][-5:]
+    return {"probe_error": "the probe exited with %s and printed no result: %s"
+            % (proc.returncode, " | ".join(tail) or "no output")}
+
+
+def _targets(names: List[str]) -> List[Target]:
+    if names:
+        specs = [stacks.get_stack(name) for name in names]  # unknown names: exit 2 before any probe
+        return [Target(spec.name, None, str(stacks.venv_dir(spec)), spec) for spec in specs]
+    targets = [Target(spec.name, None, str(stacks.venv_dir(spec)), spec) for spec in stacks.built_specs()]
+    if importlib.util.find_spec("theano") is not None or not targets:
+        targets.append(Target("current interpreter", Path(sys.executable), sys.executable))
+    return targets
+
+
+def _probe_target(target: Target, timeout: float, display: ProgressDisplay) -> None:
+    if target.spec is not None:
+        state = stacks.stack_state(target.spec)
+        if not state.usable and state.state != "outdated":
+            detail = "is not built" if state.state == "not built" else "is broken (%s)" % state.detail
+            target.findings = [Finding("error", "stack-not-built", "stack %s %s" % (target.label, detail),
+                                       "build it with: theanogpu stack create %s" % target.label)]
+            return
+        if state.state == "outdated":
+            target.findings.append(Finding("warning", "stack-outdated", "stack %s is outdated: %s"
+                                           % (target.label, state.detail),
+                                           "theanogpu stack create %s" % target.label))
+        target.python = stacks.stack_python(stacks.venv_dir(target.spec))
+    display("%s: probing (importing Theano; a first import may compile C code)" % target.label)
+    assert target.python is not None
+    target.probe = run_probe(target.python, target.spec, timeout)
+    if "probe_error" in target.probe:
+        target.findings.append(Finding("error", "probe-failed", target.probe["probe_error"]))
+        return
+    target.findings = doctor_checks.check(target.probe) + target.findings
+    target.findings.sort(key=lambda finding: doctor_checks.SEVERITIES.index(finding.severity))
+
+
+def _pkg(probe: Dict[str, Any], name: str) -> str:
+    entry = (probe.get("packages") or {}).get(name) or {}
+    if entry.get("version"):
+        return str(entry["version"])
+    error = entry.get("error") or "not installed"
+    return "not installed" if "No module named" in error or error == "not installed" else error
+
+
+def _describe(target: Target) -> List[str]:
+    lines = ["%s  %s" % (target.label, target.location)]
+    probe = target.probe
+    if probe and "probe_error" not in probe:
+        theano = probe.get("theano") or {}
+        config = theano.get("config") or {}
+        keras = probe.get("keras_backend") or {}
+        lines.append("  Python    %s (%s)" % (probe["python"]["version"], probe["python"]["executable"]))
+        lines.append("  Theano    %-12s Keras %s (would use backend %s: %s)" % (
+            _pkg(probe, "theano"), _pkg(probe, "keras"), keras.get("backend"), keras.get("source")))
+        lines.append("  NumPy     %-12s SciPy %s, h5py %s, pygpu %s" % (
+            _pkg(probe, "numpy"), _pkg(probe, "scipy"), _pkg(probe, "h5py"), _pkg(probe, "pygpu")))
+        if "blas.ldflags" in config:
+            blas = config["blas.ldflags"] or "(empty: no BLAS library linked, NumPy fallback)"
+        else:
+            blas = ((theano.get("config_errors") or {}).get("blas.ldflags")
+                    or "unknown (Theano did not import)")
+        lines.append("  BLAS      blas.ldflags = %s" % blas)
+        if theano.get("device_requested"):
+            used = "the GPU" if theano.get("gpu_activated") else "the CPU (GPU backend not activated)"
+            lines.append("  Device    asked for device=%s: Theano runs on %s; theano.config.device reads %r"
+                         % (theano["device_requested"], used, config.get("device")))
+        if theano.get("imported"):
+            lines.append("  Config    floatX=%s, lib.cnmem=%s, gpuarray.preallocate=%s, compiledir %s" % (
+                config.get("floatX"), config.get("lib.cnmem", "n/a"),
+                config.get("gpuarray.preallocate", "n/a"), config.get("base_compiledir")))
+        nvcc = probe.get("nvcc") or {}
+        if nvcc.get("path"):
+            lines.append("  nvcc      %s, release %s (%s)" % (nvcc["path"], nvcc.get("release") or "?",
+                                                             nvcc.get("last_line")))
+        else:
+            lines.append("  nvcc      not found on PATH")
+        smi = probe.get("nvidia_smi") or {}
+        gpus = smi.get("gpus") or []
+        lines.append("  GPUs      %s" % ("; ".join(gpus) if gpus
+                                         else "none (%s)" % (smi.get("error") or "none listed")))
+        said = theano.get("stderr") or []
+        if said:
+            lines.append("  Theano said:")
+            lines.extend("    " + line for line in said[:12])
+            if len(said) > 12:
+                lines.append("    ... (%d more lines)" % (len(said) - 12))
+    if target.findings:
+        lines.append("  Findings:")
+        for finding in target.findings:
+            lines.append("    %-8s %s" % (finding.severity.upper(), finding.message))
+            if finding.fix:
+                lines.append("    %-8s fix: %s" % ("", finding.fix))
+    else:
+        lines.append("  No problem found.")
+    return lines
+
+
+def run(args: dict) -> int:
+    fmt = args["--format"] or "text"
+    if fmt not in ("text", "json"):
+        raise UserError("--format=%s: choose text or json" % fmt)
+    try:
+        timeout = float(args["--timeout"] or 900)
+    except ValueError:
+        timeout = -1.0
+    if timeout <= 0:
+        raise UserError("--timeout=%s: give a number of seconds > 0" % args["--timeout"])
+    targets = _targets(args["--stack"])
+    with ProgressDisplay() as display:
+        for target in targets:
+            _probe_target(target, timeout, display)
+    findings = [finding for target in targets for finding in target.findings]
+    status = doctor_checks.exit_status(findings)
+    if fmt == "json":
+        payload = {"stacks": [{"stack": t.label, "location": t.location, "probe": t.probe,
+                               "findings": [f.as_dict() for f in t.findings]} for t in targets],
+                   "exit_status": status}
+        sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        return status
+    out: List[str] = []
+    no_gpu = [f for f in findings if f.code == "no-gpu"]
+    if no_gpu:
+        # Said once, on top, in plain words: the one fact users most often get wrong.
+        flags = sorted({re.search(r"device=\w+", f.message).group(0) for f in no_gpu}, reverse=True)
+        out.append("*** No GPU: %s will run on the CPU%s ***" % (
+            flags[0], " (and so will %s)" % ", ".join(flags[1:]) if flags[1:] else ""))
+        out.append("")
+    for target in targets:
+        out.extend(_describe(target))
+        out.append("")
+    counts = {severity: sum(1 for f in findings if f.severity == severity)
+              for severity in ("error", "warning")}
+    out.append("%d environment(s) checked: %d error(s), %d warning(s)"
+               % (len(targets), counts["error"], counts["warning"]))
+    sys.stdout.write("\n".join(out) + "\n")
+    return status

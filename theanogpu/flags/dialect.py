@@ -1,0 +1,237 @@
+"""What the user wants (device, floatX, GPU memory pool, cuDNN) -> flags in one Theano release's dialect.
+
+The same intent is spelled differently per release (reference §3.2, §4):
+
+* 0.8: ``device=gpu`` (old backend) and ``lib.cnmem``; ``cuda*`` is an experimental sandbox there.
+* 0.9: both backends; ``gpu*`` + ``lib.cnmem`` (deprecated old backend) or ``cuda*`` +
+  ``gpuarray.preallocate``.
+* 1.0: only ``cuda*`` + ``gpuarray.preallocate``; ``gpu*`` is an error and ``lib.cnmem`` is ignored.
+
+``lib.cnmem`` (0.8/0.9) and ``gpuarray.preallocate`` (0.9/1.0) mean the same thing: 0 off,
+0 < x <= 1 a fraction of GPU memory clipped to 0.95, x > 1 megabytes. (In 0.8's gpuarray sandbox
+``1`` meant 1 MB; this module never emits ``gpuarray.preallocate`` for 0.8.)
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from theanogpu.errors import UserError
+from theanogpu.flags.validate import check_value
+
+CUDNN_MODES = {"auto": "auto", "on": "True", "off": "False"}
+_CUDNN_ALIASES = {"true": "on", "false": "off", "1": "on", "0": "off", "yes": "on", "no": "off"}
+_DEVICE_RE = re.compile(r"(cpu|gpu|cuda)([0-9]*)\Z")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+CLIP = 0.95
+# The keys an Intent owns; everything else passes through untouched.
+INTENT_KEYS = ("device", "floatX", "lib.cnmem", "gpuarray.preallocate", "dnn.enabled")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A release-independent request. None means "say nothing, let Theano use its default"."""
+
+    device: Optional[str] = None  # cpu | gpu | gpuN | cuda | cudaN
+    floatx: Optional[str] = None  # float16 | float32 | float64
+    cnmem: Optional[float] = None  # 0 off; 0 < x <= 1 fraction; > 1 megabytes
+    cudnn: Optional[str] = None  # auto | on | off
+
+
+@dataclass
+class Translation:
+    """Flags for one release plus notes (one line each) on what was translated and why."""
+
+    version: str
+    flags: Dict[str, str] = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
+
+
+def parse_device(text: str) -> str:
+    """``--device``: cpu, gpu, gpuN, cuda or cudaN."""
+    if not _DEVICE_RE.match(text):
+        raise UserError("--device=%s: not a device; use cpu, gpu, gpuN, cuda or cudaN "
+                        "(gpu/cuda are translated to what the Theano release supports)" % text)
+    return text
+
+
+def parse_floatx(text: str) -> str:
+    """``--floatx``: float16, float32, float64 (or 16, 32, 64)."""
+    value = {"16": "float16", "32": "float32", "64": "float64"}.get(text, text)
+    if value not in ("float16", "float32", "float64"):
+        raise UserError("--floatx=%s: not a Theano floatX; use float32 (GPU), float64 or float16" % text)
+    return value
+
+
+def parse_cnmem(text: str) -> float:
+    """``--cnmem``: 0 disables; 0 < x <= 1 is a fraction of GPU memory; x > 1 is megabytes."""
+    valid = "use 0 (off), a fraction 0 < x <= 1 of GPU memory, or megabytes > 1"
+    if not _NUMBER.match(text.strip()):
+        raise UserError("--cnmem=%s: not a number; %s" % (text, valid))
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise UserError("--cnmem=%s: out of range; %s" % (text, valid))
+    return value
+
+
+def parse_cudnn(text: str) -> str:
+    """``--cudnn``: auto (use it if it works), on (fail without it), off."""
+    mode = _CUDNN_ALIASES.get(text.lower(), text.lower())
+    if mode not in CUDNN_MODES:
+        raise UserError("--cudnn=%s: use auto, on or off" % text)
+    return mode
+
+
+def format_number(value: float) -> str:
+    """0.8 -> '0.8', 1000.0 -> '1000': the shortest text Theano's float() reads back exactly."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def describe_amount(value: float) -> str:
+    if value == 0:
+        return "off"
+    if value <= 1:
+        return "%.1f%% of GPU memory" % (min(value, CLIP) * 100)
+    return "%s MB" % format_number(value)
+
+
+def _device_for(version: str, device: str, notes: List[str]) -> str:
+    match = _DEVICE_RE.match(device)
+    assert match is not None
+    family, index = match.groups()
+    if version == "1.0" and family == "gpu":
+        notes.append("device=%s -> device=cuda%s: Theano 1.0 removed the old GPU backend (gpu*)"
+                     % (device, index))
+        return "cuda" + index
+    if version == "0.8" and family == "cuda":
+        notes.append("device=%s -> device=gpu%s: in Theano 0.8 the cuda* backend (gpuarray) is an "
+                     "experimental sandbox; use --set device=%s to ask for it anyway"
+                     % (device, index, device))
+        return "gpu" + index
+    if version == "0.9" and family == "gpu":
+        notes.append("device=%s uses the old GPU backend, deprecated in Theano 0.9 (it logs a warning); "
+                     "--device cuda selects the new gpuarray backend" % device)
+    return device
+
+
+def translate(intent: Intent, version: str) -> Translation:
+    """Flags for *intent* in the dialect of Theano *version* ("0.8", "0.9" or "1.0")."""
+    result = Translation(version)
+    flags, notes = result.flags, result.notes
+    device = _device_for(version, intent.device, notes) if intent.device else None
+    if device is not None:
+        flags["device"] = device
+    if intent.floatx is not None:
+        flags["floatX"] = intent.floatx
+        if device and device.startswith("gpu") and intent.floatx != "float32":
+            if version == "0.9" and intent.floatx == "float16":
+                raise UserError("--floatx=float16 with the old GPU backend (device=%s) makes Theano 0.9 "
+                                "raise RuntimeError; use --device cuda" % device)
+            notes.append("floatX=%s with the old GPU backend: only float32 computations run on the GPU"
+                         % intent.floatx)
+    if intent.cnmem is not None:
+        if device == "cpu":
+            notes.append("--cnmem left out: it has no effect with device=cpu")
+        else:
+            _memory_flags(version, device, intent.cnmem, flags, notes)
+    if intent.cudnn is not None:
+        if device == "cpu":
+            notes.append("--cudnn left out: it has no effect with device=cpu")
+        else:
+            flags["dnn.enabled"] = CUDNN_MODES[intent.cudnn]
+    for name, value in flags.items():
+        check_value(version, name, value)
+    return result
+
+
+def _memory_flags(version: str, device: Optional[str], amount: float, flags: Dict[str, str],
+                  notes: List[str]) -> None:
+    text = format_number(amount)
+    old_backend = version == "0.8" or (version == "0.9" and not (device or "").startswith("cuda"))
+    if old_backend:
+        flags["lib.cnmem"] = text
+        what = "lib.cnmem"
+    else:
+        flags["gpuarray.preallocate"] = text
+        what = "gpuarray.preallocate"
+        if version == "1.0":
+            notes.append("lib.cnmem was removed in Theano 1.0: --cnmem %s -> gpuarray.preallocate=%s "
+                         "(same meaning: %s)" % (text, text, describe_amount(amount)))
+        else:
+            notes.append("device=%s uses gpuarray: --cnmem %s -> gpuarray.preallocate=%s (%s)"
+                         % (device, text, text, describe_amount(amount)))
+    if CLIP < amount <= 1:
+        notes.append("%s=%s: Theano clips fractions to %s, so this preallocates 95%% of GPU memory"
+                     % (what, text, CLIP))
+    elif amount > 1:
+        notes.append("%s=%s means %s MB (values above 1 are megabytes, not a fraction)" % (what, text, text))
+
+
+def intent_from_flags(flags: Mapping[str, str]) -> Tuple[Intent, Dict[str, str]]:
+    """Split a flags dict written in any release's dialect into an Intent and the other flags.
+
+    ``lib.cnmem`` and ``gpuarray.preallocate`` both become the memory amount (0.9/1.0 meaning).
+    A negative ``gpuarray.preallocate`` (disable the allocation cache) has no intent form and stays
+    in the other flags, as do values this module does not understand.
+    """
+    rest = dict(flags)
+    device = rest.get("device")
+    device = rest.pop("device") if device is not None and _DEVICE_RE.match(device) else None
+    floatx = rest.get("floatX")
+    floatx = rest.pop("floatX") if floatx in ("float16", "float32", "float64", "16", "32", "64") else None
+    floatx = parse_floatx(floatx) if floatx else None
+    cnmem = None
+    for key in ("lib.cnmem", "gpuarray.preallocate"):
+        value = rest.get(key)
+        if value is not None and _NUMBER.match(value) and float(value) >= 0 and math.isfinite(float(value)):
+            amount = float(rest.pop(key))
+            cnmem = amount if cnmem is None else cnmem
+    cudnn = None
+    enabled = rest.get("dnn.enabled")
+    if enabled in ("auto", "True", "False"):
+        cudnn = {"auto": "auto", "True": "on", "False": "off"}[rest.pop("dnn.enabled")]
+    return Intent(device, floatx, cnmem, cudnn), rest
+
+
+def flags_for_version(flags: Mapping[str, str], version: str) -> Translation:
+    """Re-spell *flags* (e.g. a variant ``device=gpu, lib.cnmem=0.8``) for Theano *version*.
+
+    The device/floatX/memory/cuDNN part is translated as ``translate`` does; every other flag is
+    kept as written and validated against *version* (UserError if that release lacks it).
+    """
+    intent, rest = intent_from_flags(flags)
+    result = translate(intent, version)
+    for name, value in rest.items():
+        result.flags[name] = check_value(version, name, value)
+    return result
+
+
+_VERSION_RE = re.compile(r"(?:theano)?(0\.?8|0\.?9|1\.?0)(?:\.[0-9][0-9a-z.]*)?\Z", re.IGNORECASE)
+
+
+def parse_theano_version(text: str) -> str:
+    """``--theano``: 0.8, 0.9 or 1.0; also 0.8.2, 1.0.5, theano08, 10 ... -> "0.8" / "0.9" / "1.0"."""
+    match = _VERSION_RE.match(text.strip())
+    if not match:
+        raise UserError("--theano=%s: unsupported Theano version; use 0.8, 0.9 or 1.0" % text)
+    digits = match.group(1).replace(".", "")
+    return digits[0] + "." + digits[1]
+
+
+def release_dialect(version: str) -> Tuple[str, Optional[str]]:
+    """An installed Theano version string (e.g. "0.9.0", "0.10.0beta1") -> (dialect, note or None)."""
+    parts = re.findall(r"[0-9]+", version)[:2]
+    major, minor = (int(parts[0]), int(parts[1])) if len(parts) == 2 else (0, 0)
+    if (major, minor) >= (1, 0) or (major == 0 and minor >= 10):
+        dialect = "1.0"
+    elif (major, minor) == (0, 9):
+        dialect = "0.9"
+    else:
+        dialect = "0.8"
+    note = None
+    if (major, minor) < (0, 8) or (major, minor) > (1, 0):
+        note = "Theano %s is outside 0.8-1.0; writing the %s dialect" % (version, dialect)
+    return dialect, note

@@ -1,0 +1,163 @@
+"""EDGE: find the user's .theanorc, merge flags into it, keep a backup, replace it atomically.
+
+Where Theano looks (reference §2.1): every entry of ``$THEANORC`` (``os.pathsep``-separated, ``~``
+expanded, read left to right, the right-most wins), else ``~/.theanorc`` and, on Windows only,
+``~/.theanorc.txt`` read last. We write to the file the user most likely means: PATH if given,
+else the first ``$THEANORC`` entry, else ``~/.theanorc`` (or ``~/.theanorc.txt`` on Windows when it
+exists, since it wins there).
+"""
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import List, Mapping, Optional, Sequence
+
+from theanogpu.errors import UserError
+from theanogpu.flags.rcfile import merge_theanorc, render_theanorc, strict_problem
+from theanogpu.fsutil import atomic_write_text
+
+
+@dataclass
+class Target:
+    path: Path
+    notes: List[str] = field(default_factory=list)
+
+
+def choose_target(path: Optional[str], environ: Mapping[str, str], platform: str = sys.platform,
+                  exists=os.path.exists) -> Target:  # noqa: ANN001 - a predicate, stubbed in tests
+    """The file ``--write[=PATH]`` writes to, with notes on why (pure apart from *exists*)."""
+    if path:
+        return Target(Path(os.path.expanduser(path)))
+    theanorc = environ.get("THEANORC")
+    if theanorc is not None:
+        entries = theanorc.split(os.pathsep)
+        first = os.path.expanduser(entries[0])
+        if not first:
+            raise UserError("THEANORC is set but empty, so Theano reads no config file; "
+                            "unset it or pass --write=PATH")
+        target = Target(Path(first))
+        if len([e for e in entries if e]) > 1:
+            target.notes.append("THEANORC lists %d files; writing the first, %s, but later ones override "
+                                "the same keys" % (len(entries), first))
+        return target
+    home = Path(os.path.expanduser("~"))
+    if platform == "win32" and exists(str(home / ".theanorc.txt")):
+        return Target(home / ".theanorc.txt",
+                      ["writing %s: on Windows Theano reads it after ~/.theanorc, so it wins"
+                       % (home / ".theanorc.txt")])
+    return Target(home / ".theanorc")
+
+
+@dataclass
+class WriteReport:
+    path: Path
+    backup: Optional[Path]
+    created: bool
+    changed: bool
+    lines: List[str]  # human-readable report, one line each
+
+
+def _timestamp() -> str:
+    return datetime.now().strftime("%Y%m%dT%H%M%S")
+
+
+def _make_backup(path: Path, data: bytes, mode: int) -> Path:
+    """Copy *data* to ``<name>.bak-<timestamp>`` next to *path*; never overwrite, never half-written.
+
+    The copy is written to a temporary file first and then hard-linked under its final name, which
+    fails instead of replacing an existing backup; so a kill leaves either a whole backup or none.
+    """
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".bak.tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode & 0o777)
+        stem = "%s.bak-%s" % (path.name, _timestamp())
+        for attempt in range(1000):
+            backup = path.with_name(stem if attempt == 0 else "%s-%d" % (stem, attempt))
+            try:
+                os.link(tmp, str(backup))
+            except FileExistsError:
+                continue
+            except OSError:
+                # No hard links on this file system: a rename is the next best thing.
+                if backup.exists():
+                    continue
+                os.replace(tmp, str(backup))
+            return backup
+        raise UserError("cannot pick a free backup name next to %s; remove old .bak files" % path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _check_writable(path: Path) -> None:
+    parent = path.parent
+    if path.is_dir():
+        raise UserError("cannot write %s: it is a directory; pass --write=PATH to a file" % path)
+    if not parent.is_dir():
+        raise UserError("cannot write %s: directory %s does not exist (or is not a directory)"
+                        % (path, parent))
+    if not os.access(str(parent), os.W_OK | os.X_OK):
+        raise UserError("cannot write %s: directory %s is not writable" % (path, parent))
+    if path.exists() and not os.access(str(path), os.W_OK):
+        raise UserError("cannot write %s: the file is read-only" % path)
+
+
+def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str],
+                   force: bool = False) -> WriteReport:
+    """Merge *flags* into *path* (create it from *header* + flags if missing or empty).
+
+    Raises UserError, with *path* untouched, if the file cannot be read, Theano could not parse it
+    (unless *force*), or it cannot be written. Writes a backup first and replaces the file atomically.
+    """
+    _check_writable(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data = None
+    except OSError as exc:
+        raise UserError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+    lines: List[str] = []
+    if not data:
+        text = render_theanorc(flags, header)
+        old_text = None
+    else:
+        try:
+            old_text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UserError("%s is not UTF-8/ASCII text; Theano's ConfigParser reads it with the locale "
+                            "encoding. Convert it (or pass --write=PATH to another file)" % path) from None
+        problem = strict_problem(old_text)
+        if problem and not force:
+            raise UserError("%s %s; Theano could not read this file on Python 3. Fix it, or pass --force "
+                            "to merge anyway" % (path, problem))
+        if problem:
+            lines.append("warning: %s %s (merged anyway because of --force)" % (path, problem))
+        merged = merge_theanorc(old_text, flags)
+        text = merged.text
+        lines.extend("updated %s" % item for item in merged.updated)
+        lines.extend("added %s" % item for item in merged.added)
+    if old_text is not None and text == old_text:
+        lines.append("%s already has these settings; nothing written" % path)
+        return WriteReport(path, None, False, False, lines)
+    mode = path.stat().st_mode & 0o777 if data is not None else 0o644
+    backup = None
+    try:
+        if data is not None:
+            backup = _make_backup(path, data, mode)
+        path.write_text(text)
+    except OSError as exc:
+        if backup is not None:
+            backup.unlink()
+        raise UserError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+    if backup is not None:
+        lines.append("wrote %s (previous version kept as %s)" % (path, backup))
+    else:
+        lines.append("wrote %s (new file)" % path)
+    return WriteReport(path, backup, data is None, True, lines)

@@ -56,6 +56,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
         return 2
     module = importlib.import_module("theanogpu.commands." + argv[0])
+    # docopt has no optional option arguments (`--write[=PATH]`); a command may rewrite argv first.
+    normalize = getattr(module, "normalize_argv", None)
+    if normalize is not None:
+        argv = normalize(argv)
     try:
         args = docopt.docopt(module.__doc__, argv=argv, version="theanogpu " + __version__)
     except docopt.DocoptExit as exc:

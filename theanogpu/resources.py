@@ -1,11 +1,13 @@
 """Where the shipped templates, stack pin lists, example script and child-side code are."""
 
-from importlib import resources
+import importlib
 from pathlib import Path
 
 
 def _package_dir(package: str) -> Path:
-    return Path(str(resources.files(package)))
+    # Every data folder is a regular package (it has an __init__.py), so its __file__ locates it in a
+    # checkout, an editable install and a wheel alike, on Python 3.8 too (no importlib.resources.files).
+    return Path(importlib.import_module(package).__file__).parent
 
 
 def templates_dir() -> Path:

@@ -2,7 +2,7 @@
 
 A stack spec comes from ``templates/stacks/stacks.ini`` (built-in; tox reads the same requirement
 files) or from the user's ``stacks.ini``. A stack can also be a path to an existing interpreter or
-virtual environment, which is used as it is and never modified.
+virtual environment, or ``tox:ENV`` (env ENV of ./tox.ini), which is used as it is and never modified.
 
 Building is crash-safe: the venv is created in place under the cache, and a marker file holding the
 spec's hash is written LAST, so an interrupted build (no marker) is detected and rebuilt, never
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from theanogpu import interpreters
+from theanogpu import interpreters, toxini
 from theanogpu.errors import UserError, WorkFailed
 from theanogpu.fsutil import atomic_write_text
 from theanogpu.interpreters import find_interpreter, looks_like_path
@@ -36,6 +36,7 @@ __all__ = [
     "get_stack", "stack_state", "ensure_stack", "ensure_stack_result", "stack_python", "remove_stack",
     "venv_dir", "build_log_path", "cache_home", "stacks_home", "compiledir", "empty_theanorc",
     "pip_step", "Progress", "built_specs", "host_python", "user_stacks_file", "parse_stacks_ini",
+    "environment_python", "tox_env_dir", "TOX_PREFIX",
 ]
 
 MARKER = ".theanogpu-stack.json"
@@ -205,26 +206,111 @@ def stack_names() -> List[str]:
     return list(load_specs())
 
 
-def _external_spec(text: str) -> StackSpec:
-    path = Path(os.path.expanduser(text)).absolute()
+TOX_PREFIX = "tox:"
+
+
+def _pyvenv_home(env: Path) -> Optional[str]:
+    """The base interpreter's directory a venv was made from (``home =`` in pyvenv.cfg), if any."""
+    try:
+        text = (env / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"^\s*home\s*=\s*(.+?)\s*$", text, re.M)
+    return match.group(1) if match else None
+
+
+def environment_python(path: Path, label: str) -> Path:
+    """The interpreter of an existing environment (venv dir) or interpreter file, proven by running it.
+
+    Raises UserError (one line: what is wrong and what to do) for a path that does not exist, a
+    directory that is no environment, a broken venv (interpreter missing, or its base Python gone)
+    and a file that is not a Python interpreter.
+    """
     if path.is_dir():
         python = stack_python(path)
+        is_venv = (path / "pyvenv.cfg").is_file()
         if not python.exists():
-            raise UserError("%s is a directory but not a virtual environment (no %s); give a venv directory "
-                            "or a python interpreter" % (path, python.relative_to(path)))
-    elif path.is_file():
-        python = path
-    else:
-        raise UserError("stack %s: no such interpreter or environment" % path)
+            if is_venv or python.is_symlink():
+                home = _pyvenv_home(path)
+                reason = ("its interpreter %s is missing" % python.relative_to(path) if not python.is_symlink()
+                          else "%s points to %s, which is gone" % (python.relative_to(path), os.readlink(python)))
+                raise UserError("stack %s: %s is a broken virtual environment: %s%s; recreate it (python -m venv "
+                                "--clear %s) or give another stack" % (label, path, reason,
+                                                                     " (base Python was in %s)" % home if home else "",
+                                                                     path))
+            raise UserError("stack %s: %s is a directory but not a virtual environment (no %s); give a venv "
+                            "directory or a python interpreter" % (label, path, python.relative_to(path)))
+        if interpreters.interpreter_info(str(python)) is None:
+            home = _pyvenv_home(path)
+            raise UserError("stack %s: %s is a broken environment: %s does not run%s; recreate it or give another "
+                            "stack" % (label, path, python,
+                                       " (is its base Python in %s gone?)" % home if home else ""))
+        return python
+    if path.is_file():
+        if interpreters.interpreter_info(str(path)) is None:
+            raise UserError("stack %s: %s is not a Python interpreter (it does not run as one); give a python "
+                            "executable or a venv directory" % (label, path))
+        return path
+    raise UserError("stack %s: no such interpreter or environment: %s" % (label, path))
+
+
+def _external_spec(text: str) -> StackSpec:
+    path = Path(os.path.expanduser(text)).absolute()
+    python = environment_python(path, text)
     return StackSpec(name=str(path), python=str(python), description="existing environment (used as is)",
                      source="command line", external=path)
 
 
-def get_stack(name: str) -> StackSpec:
-    """The spec for a stack name, or an existing interpreter/venv given by path.
+def tox_env_dir(env_name: str, directory: Optional[Path] = None) -> Tuple[Path, "toxini.ToxConfig"]:
+    """Where tox keeps env *env_name* of the tox.ini in *directory* (default: the current one).
 
-    Unknown names raise UserError with a did-you-mean and the list of names.
+    Honours ``[tox] work_dir``/``toxworkdir`` and ``env_dir``/``envdir``; the directory may not
+    exist yet. Raises UserError when there is no readable tox.ini.
     """
+    root = (directory or Path.cwd()).absolute()
+    ini = root / "tox.ini"
+    try:
+        text = ini.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError("stack tox:%s: no tox.ini in %s; run theanogpu in the directory that holds tox.ini, or "
+                        "give the env's directory as the stack (e.g. --stack path/to/.tox/%s)"
+                        % (env_name, root, env_name)) from None
+    except OSError as exc:
+        raise UserError("stack tox:%s: cannot read %s: %s" % (env_name, ini, exc.strerror or exc)) from None
+    try:
+        config = toxini.ToxConfig(text, str(ini), root, type(root))
+        return Path(config.env_dir(env_name, os.environ)), config
+    except toxini.ToxIniError as exc:
+        raise UserError("stack tox:%s: %s; give the env's directory as the stack instead" % (env_name, exc)) from None
+
+
+def _tox_spec(text: str) -> StackSpec:
+    env_name = text[len(TOX_PREFIX):].strip()
+    if not env_name or "/" in env_name or os.sep in env_name:
+        raise UserError("stack %r: write tox:ENV with the name of an env of ./tox.ini, e.g. tox:theano08" % text)
+    env_dir, config = tox_env_dir(env_name)
+    if not env_dir.exists():
+        names = config.env_names()
+        if env_name not in names:
+            raise UserError("stack %s: %s defines no env %s and there is no %s; envs there: %s"
+                            % (text, config.source, env_name, env_dir, ", ".join(names) or "none"))
+        raise UserError("stack %s: the tox env has not been created (no %s); run `tox -e %s` first"
+                        % (text, env_dir, env_name))
+    python = environment_python(env_dir, text)
+    return StackSpec(name=text, python=str(python), env=config.stack_env(env_name, os.environ),
+                     description="tox env %s of %s (used as is)" % (env_name, config.source),
+                     source=config.source, external=env_dir)
+
+
+def get_stack(name: str) -> StackSpec:
+    """The spec for a stack name, an existing interpreter/venv given by path, or ``tox:ENV``.
+
+    ``tox:ENV`` is env ENV of the tox.ini in the current directory, used as it is. Unknown names,
+    missing or broken environments raise UserError (one line; exit 2), with a did-you-mean and the
+    list of names for a name that is close to a known one.
+    """
+    if name.startswith(TOX_PREFIX):
+        return _tox_spec(name)
     specs = load_specs()
     if name in specs:
         return specs[name]
@@ -232,8 +318,8 @@ def get_stack(name: str) -> StackSpec:
         return _external_spec(name)
     close = difflib.get_close_matches(name, list(specs), n=1)
     hint = "did you mean %s? " % close[0] if close else ""
-    raise UserError("unknown stack %r; %sknown stacks: %s (or give a path to a python or a venv)"
-                    % (name, hint, ", ".join(specs)))
+    raise UserError("unknown stack %r; %sknown stacks: %s (or give a path to a python or a venv, or tox:ENV for "
+                    "an env of ./tox.ini)" % (name, hint, ", ".join(specs)))
 
 
 # ------------------------------------------------------------------------------------- locations

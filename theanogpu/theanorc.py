@@ -116,6 +116,12 @@ def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str],
     Raises UserError, with *path* untouched, if the file cannot be read, Theano could not parse it
     (unless *force*), or it cannot be written. Writes a backup first and replaces the file atomically.
     """
+    lines: List[str] = []
+    if path.is_symlink():
+        # Replacing the link would cut it from the user's dotfiles; update the file it points to.
+        real = Path(os.path.realpath(str(path)))
+        lines.append("%s is a link; updating %s" % (path, real))
+        path = real
     _check_writable(path)
     try:
         data = path.read_bytes()
@@ -123,7 +129,6 @@ def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str],
         data = None
     except OSError as exc:
         raise UserError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
-    lines: List[str] = []
     if not data:
         text = render_theanorc(flags, header)
         old_text = None
@@ -151,7 +156,7 @@ def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str],
     try:
         if data is not None:
             backup = _make_backup(path, data, mode)
-        path.write_text(text)
+        atomic_write_text(path, text, mode=mode)
     except OSError as exc:
         if backup is not None:
             backup.unlink()

@@ -153,3 +153,23 @@ def test_intent_from_flags_keeps_what_it_does_not_understand():
     intent, rest = intent_from_flags({"device": "opencl0:0", "gpuarray.preallocate": "-1", "floatX": "32"})
     assert intent.device is None and intent.cnmem is None and intent.floatx == "float32"
     assert rest == {"device": "opencl0:0", "gpuarray.preallocate": "-1"}
+
+
+def test_amount_notes_explain_the_surprises():
+    from theanogpu.flags.dialect import amount_notes
+
+    assert "1 MB in Theano 0.8" in amount_notes("gpuarray.preallocate", "1", "0.8")[0]
+    assert amount_notes("gpuarray.preallocate", "0.5", "0.8") == []
+    assert "95%" in amount_notes("gpuarray.preallocate", "1", "1.0")[0]
+    assert "allocation cache" in amount_notes("gpuarray.preallocate", "-1", "0.9")[0]
+    assert "MB" in amount_notes("lib.cnmem", "512", "0.9")[0]
+    assert amount_notes("lib.cnmem", "0.5", "0.9") == []
+
+
+def test_consistency_notes_flag_pools_the_backend_ignores():
+    from theanogpu.flags.dialect import consistency_notes
+
+    assert "gpuarray.preallocate" in consistency_notes({"device": "cuda", "lib.cnmem": "0.8"})[0]
+    assert "device=gpu ignores" in consistency_notes({"device": "gpu", "gpuarray.preallocate": "0.8"})[0]
+    assert consistency_notes({"device": "gpu", "lib.cnmem": "0.8"}) == []
+    assert consistency_notes({"device": "cuda0", "gpuarray.preallocate": "0.8"}) == []

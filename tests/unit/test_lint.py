@@ -31,8 +31,8 @@ def test_child_code_compiles_on_old_pythons():
         except Exception:
             continue
         for source in sources:
-            proc = subprocess.run([str(python), "-c", "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')",
-                                   str(source)], capture_output=True, text=True)
+            code = "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')"
+            proc = subprocess.run([str(python), "-c", code, str(source)], capture_output=True, text=True)
             assert proc.returncode == 0, (version, source, proc.stderr)
             checked += 1
     if not checked:

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -60,6 +59,17 @@ def test_merge_keeps_user_content_and_backs_up_byte_for_byte(tmp_path):
                                 "\n[lib]\ncnmem = 0.8\n")
     assert path.stat().st_mode & 0o777 == 0o600
     assert any("wrote" in line and str(report.backup) in line for line in report.lines)
+
+
+def test_a_symlinked_theanorc_stays_a_link(tmp_path):
+    real = tmp_path / "dotfiles" / "theanorc"
+    real.parent.mkdir()
+    real.write_text(OLD)
+    link = tmp_path / ".theanorc"
+    link.symlink_to(real)
+    report = write_theanorc(link, FLAGS, [])
+    assert link.is_symlink() and "cnmem = 0.8" in real.read_text()
+    assert report.path == real and report.backup.parent == real.parent
 
 
 def test_backups_never_overwrite_each_other(tmp_path):

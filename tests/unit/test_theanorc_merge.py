@@ -3,9 +3,11 @@
 import configparser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from theanogpu.errors import UserError
-from theanogpu.flags import merge_theanorc, read_flags, render_theanorc, strict_problem
+from theanogpu.flags import merge_theanorc, options_for, read_flags, render_theanorc, strict_problem
 
 USER_FILE = """\
 # my settings -- keep this comment
@@ -56,7 +58,7 @@ def test_render_refuses_python2_inline_comment():
 def test_merge_keeps_comments_order_and_unrelated_sections():
     merge = merge_theanorc(USER_FILE, {"device": "gpu", "floatX": "float32", "lib.cnmem": "0.8"})
     assert merge.text == USER_FILE.replace("floatx = float64", "floatx = float32").replace(
-        "device=cpu", "device= gpu") + "\n[lib]\ncnmem = 0.8\n"
+        "device=cpu", "device=gpu") + "\n[lib]\ncnmem = 0.8\n"
     view = theano_view(merge.text)
     assert view[("global", "floatx")] == "float32" and view[("global", "device")] == "gpu"
     assert view[("blas", "ldflags")] == "-lopenblas" and view[("lib", "cnmem")] == "0.8"
@@ -97,6 +99,12 @@ def test_merge_into_file_without_final_newline():
     assert merged == "[global]\ndevice = cpu\nfloatX = float32\n\n[lib]\ncnmem = 1\n"
 
 
+def test_merge_keeps_the_spacing_style_of_each_line():
+    text = "[global]\nfloatx=float64\ncxx =\ndevice:cpu\nopenmp =  False\n"
+    merged = merge_theanorc(text, {"floatX": "float32", "cxx": "g++", "device": "gpu", "openmp": "True"}).text
+    assert merged == "[global]\nfloatx=float32\ncxx = g++\ndevice:gpu\nopenmp =  True\n"
+
+
 def test_merge_escapes_percent_in_place():
     merged = merge_theanorc("[global]\ncompiledir_format = x\n", {"compiledir_format": "a_%(hostname)s"}).text
     assert theano_view(merged)[("global", "compiledir_format")] == "a_%(hostname)s"
@@ -122,3 +130,24 @@ def test_strict_accepts_what_theano_accepts():
     assert strict_problem(USER_FILE) is None
     assert strict_problem("") is None
     assert strict_problem("[DEFAULT]\nx = 1\n[global]\nopenmp : True\n  continued\n") is None
+
+
+names = st.sampled_from(sorted(options_for("0.9")))
+plain_values = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(names, plain_values, max_size=8))
+def test_merge_property_flags_land_and_nothing_else_changes(flags):
+    merged = merge_theanorc(USER_FILE, flags).text
+    assert strict_problem(merged) is None
+    view = theano_view(merged)
+    for name, value in flags.items():
+        section, key = name.rsplit(".", 1) if "." in name else ("global", name)
+        assert view[(section, key.lower())] == value
+    before = theano_view(USER_FILE)
+    touched = {(n.rsplit(".", 1)[0] if "." in n else "global", n.rsplit(".", 1)[-1].lower()) for n in flags}
+    assert {k: v for k, v in before.items() if k not in touched} == {
+        k: v for k, v in view.items() if k in before and k not in touched}
+    comments = [line for line in USER_FILE.splitlines() if line.startswith(("#", ";", "["))]
+    assert [line for line in merged.splitlines() if line in comments] == comments

@@ -119,9 +119,11 @@ def _load_variants(args: dict) -> list:
 
 def _theano_dialect_of(python: Path) -> Optional[str]:
     """The Theano dialect installed in an interpreter, without importing Theano (which compiles)."""
-    code = ("import pkg_resources\n"
-            "try:\n print(pkg_resources.get_distribution('theano').version)\n"
-            "except Exception:\n print('')\n")
+    # importlib.metadata is 3.8+, pkg_resources may be missing from new venvs: try both.
+    code = ("try:\n from importlib.metadata import version\n print(version('theano'))\n"
+            "except Exception:\n try:\n  import pkg_resources\n"
+            "  print(pkg_resources.get_distribution('theano').version)\n"
+            " except Exception:\n  print('')\n")
     try:
         out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):

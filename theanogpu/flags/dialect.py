@@ -163,11 +163,41 @@ def _memory_flags(version: str, device: Optional[str], amount: float, flags: Dic
         else:
             notes.append("device=%s uses gpuarray: --cnmem %s -> gpuarray.preallocate=%s (%s)"
                          % (device, text, text, describe_amount(amount)))
+    notes.extend(amount_notes(what, text, version))
+
+
+def amount_notes(name: str, value: str, version: str) -> List[str]:
+    """What a lib.cnmem / gpuarray.preallocate value really does in *version*, when that surprises."""
+    try:
+        amount = float(value)
+    except ValueError:
+        return []
+    if name == "gpuarray.preallocate" and version == "0.8":
+        # Theano 0.8's gpuarray sandbox: fraction only below 1 (clipped to 0.98); 1 and above are MB.
+        if amount >= 1:
+            return ["gpuarray.preallocate=%s means %s MB in Theano 0.8 (1 is 1 MB there, but 95%% of GPU "
+                    "memory in 0.9/1.0)" % (value, value)]
+        return []
+    if name == "gpuarray.preallocate" and amount < 0:
+        return ["gpuarray.preallocate=%s disables the allocation cache (slower, but no pooling)" % value]
     if CLIP < amount <= 1:
-        notes.append("%s=%s: Theano clips fractions to %s, so this preallocates 95%% of GPU memory"
-                     % (what, text, CLIP))
-    elif amount > 1:
-        notes.append("%s=%s means %s MB (values above 1 are megabytes, not a fraction)" % (what, text, text))
+        return ["%s=%s: Theano clips fractions to %s, so this preallocates 95%% of GPU memory" % (name, value, CLIP)]
+    if amount > 1:
+        return ["%s=%s means %s MB (values above 1 are megabytes, not a fraction)" % (name, value, value)]
+    return []
+
+
+def consistency_notes(flags: Mapping[str, str]) -> List[str]:
+    """Memory-pool flags that the chosen device's backend ignores."""
+    device = flags.get("device", "cpu")
+    notes = []
+    if "lib.cnmem" in flags and not device.startswith("gpu"):
+        notes.append("lib.cnmem only affects the old backend (device=gpu*); device=%s ignores it%s"
+                     % (device, "; use gpuarray.preallocate" if device.startswith("cuda") else ""))
+    if "gpuarray.preallocate" in flags and not device.startswith(("cuda", "opencl")):
+        notes.append("gpuarray.preallocate only affects the gpuarray backend (device=cuda*); device=%s ignores it"
+                     % device)
+    return notes
 
 
 def intent_from_flags(flags: Mapping[str, str]) -> Tuple[Intent, Dict[str, str]]:

@@ -154,8 +154,8 @@ def _replace_value(raw: str, value: str, newline: str) -> str:
     assert match is not None
     prefix = lead + stripped[: match.start("value")]
     escaped = escape_value(value)
-    if escaped and prefix.endswith(("=", ":")):
-        prefix += " "
+    if escaped and not match.group("value") and prefix[-2:-1].isspace():
+        prefix += " "  # `cxx =` had no value: follow the `key = value` spacing it uses
     return (prefix + escaped).rstrip() + ending
 
 

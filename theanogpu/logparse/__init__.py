@@ -1,0 +1,97 @@
+"""Read what a training run printed: device really used, GPU, CNMeM, cuDNN, fallback, epoch times.
+
+Public API (the core is pure: text in, a dict out; only ``parse_path`` opens a file)::
+
+    parse_lines(lines, source=None, requested_device=None, flags=None) -> dict
+    parse_text(text, ...) -> dict
+    parse_stream(binary_file, source=None, ...) -> dict        # reads in chunks, constant memory
+    parse_path(path, ...) -> dict                              # OSError if it cannot be read
+    LogParser(source, requested_device, flags)                 # incremental: feed_*(), result()
+    format_line(t, stream, text) / split_line(line)            # the timestamped log format
+
+``requested_device`` (``gpu``, ``cpu``, or a Theano device such as ``cuda0``) or ``flags`` (the Theano
+flags ``compare`` set, e.g. ``{"device": "gpu"}``) say what the run asked for when the log does not;
+they decide ``fallback`` when the run ended on the CPU.
+
+The parse object has the fields of CONTRACT.md (``source``, ``backend``, ``device_requested``,
+``device_used``, ``gpu_name``, ``cnmem``, ``cudnn``, ``fallback``, ``epochs``, ``warnings``) and these
+extra ones:
+
+- ``fallback_reason``: why the run is not where requested (set when ``fallback`` is true);
+- ``error``: why the run could not start, when the log says so (forced device failed, Theano 1.0
+  with ``device=gpu``); ``last_exception``: the last exception line after a traceback;
+- ``keras_backend``: from ``Using X backend.``; ``samples``: ``Train on N samples, validate on M``;
+- ``gpu_devices``: every GPU/context initialised (``[{"device", "context", "name"}]``);
+- ``preallocated``: ``{"megabytes", "total_megabytes"}`` from gpuarray's ``Preallocating A/B Mb``;
+  ``allocation_cache``: false after ``Disabling allocation cache``;
+- ``timestamped``: the log carries timestamps (then epoch ``seconds`` are measured, to the ms);
+  ``first_epoch_extra_seconds``: first epoch minus the median of the others (compilation);
+  ``seconds_before_first_epoch``: start-up time until the first ``Epoch`` header (timestamped
+  logs); ``log_seconds``: the last timestamp;
+- ``device_info``, ``run_info``, ``data``: the JSON of the ``theanogpu-device:``, ``theanogpu-run:``
+  and ``theanogpu-data:`` lines (modern.py); ``synthetic_data``: ``data["synthetic"]``.
+
+Each epoch is ``{"epoch", "of", "seconds", "metrics"}`` plus ``printed_seconds`` (what Keras
+printed), ``seconds_per_step`` (Keras 2.1+ ``87us/step``) and ``target`` (the N of ``N/N``).
+"""
+
+import os
+from typing import Any, BinaryIO, Dict, Iterable, Mapping, Optional, Union
+
+from theanogpu.logparse.run import LogParser, requested_from_flags
+from theanogpu.logparse.timestamps import format_line, split_line
+
+__all__ = ["CONTRACT_FIELDS", "LogParser", "format_line", "parse_lines", "parse_path", "parse_stream",
+           "parse_text", "requested_from_flags", "split_line"]
+
+CONTRACT_FIELDS = ("source", "backend", "device_requested", "device_used", "gpu_name", "cnmem", "cudnn",
+                   "fallback", "epochs", "warnings")
+
+Flags = Optional[Mapping[str, Any]]
+
+
+def parse_lines(lines: Iterable[str], source: Optional[str] = None, requested_device: Optional[str] = None,
+                flags: Flags = None) -> Dict[str, Any]:
+    """Parse lines of text (each with or without its ``\\n``; ``\\r`` and ``\\b`` inside are handled).
+
+    Read files with ``newline=""`` so that ``\\r`` reaches the parser.
+    """
+    parser = LogParser(source, requested_device, flags)
+    parser.feed_lines(lines)
+    return parser.result()
+
+
+def parse_text(text: str, source: Optional[str] = None, requested_device: Optional[str] = None,
+               flags: Flags = None) -> Dict[str, Any]:
+    parser = LogParser(source, requested_device, flags)
+    parser.feed_text(text)
+    return parser.result()
+
+
+def parse_stream(binary_file: BinaryIO, source: Optional[str] = None, requested_device: Optional[str] = None,
+                 flags: Flags = None) -> Dict[str, Any]:
+    """Parse a binary file object, read in chunks: memory stays flat whatever its size."""
+    parser = LogParser(source, requested_device, flags)
+    parser.feed_binary(binary_file)
+    return parser.result()
+
+
+def parse_path(path: Union[str, "os.PathLike[str]"], source: Optional[str] = None,
+               requested_device: Optional[str] = None, flags: Flags = None) -> Dict[str, Any]:
+    """Parse the log file at *path* (``.gz`` is decompressed on the fly).
+
+    Raises OSError (FileNotFoundError, IsADirectoryError, PermissionError...) when it cannot be read.
+    *source* defaults to the path as given.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(21, "Is a directory", path)
+    if path.endswith(".gz"):
+        import gzip  # noqa: PLC0415 - rare
+
+        opener = gzip.open
+    else:
+        opener = open
+    with opener(path, "rb") as binary:
+        return parse_stream(binary, source=path if source is None else source,
+                            requested_device=requested_device, flags=flags)

@@ -1,0 +1,156 @@
+"""`theanogpu compare` end to end through the real runner, parser and report, with a stub script.
+
+This machine has no GPU, so the training script is a stub that prints the real console lines of a
+Theano 0.8 GPU run; everything theanogpu does around it is real. The stack is this interpreter.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+STUB = Path(__file__).resolve().parents[1] / "fixtures" / "stub" / "train_stub.py"
+
+
+def compare(tmp_path, *args, env=None, **kwargs):
+    full_env = dict(os.environ, **(env or {}))
+    argv = [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script", str(STUB),
+            "--out", str(tmp_path / "out"), *args]
+    return subprocess.run(argv, capture_output=True, text=True, env=full_env, **kwargs)
+
+
+def results(tmp_path):
+    return json.loads((tmp_path / "out" / "results.json").read_text())
+
+
+def test_gpu_rows_with_speedups(tmp_path):
+    proc = compare(tmp_path, "--epochs", "3", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    rows = {row["name"]: row for row in report["rows"]}
+    assert report["baseline"] == "cpu"
+    assert rows["gpu"]["device_used"] == "gpu" and rows["gpu"]["fallback"] is False
+    assert rows["gpu"]["gpu_name"].startswith("GeForce GTX 1060")
+    assert rows["gpu-cnmem"]["cnmem"]["fraction"] == pytest.approx(0.8)
+    # Epoch times come from timestamps (ms), not Keras's whole seconds (which print 0s here).
+    assert rows["cpu"]["seconds_per_epoch"] == pytest.approx(0.6, rel=0.3)
+    assert rows["gpu"]["speedup"] > 2.5 and rows["gpu-cnmem"]["speedup"] > rows["gpu"]["speedup"]
+    record = results(tmp_path)
+    assert record["schema"] == 1 and len(record["runs"]) == 3
+    for run in record["runs"]:
+        assert (tmp_path / "out" / run["log"]).is_file()
+        assert run["status"] == "ok" and run["exit_code"] == 0
+    assert sorted(r["log"] for r in record["runs"]) == sorted(
+        "%s@%s.log" % (v, record["runs"][0]["stack"].strip("/").replace("/", "_")) for v in
+        ("cpu", "gpu", "gpu-cnmem"))
+
+
+def test_crash_is_recorded_with_its_last_lines(tmp_path):
+    proc = compare(tmp_path, "--variant", "cpu:device=cpu", "--epochs", "1", env={"STUB_MODE": "crash"})
+    assert proc.returncode == 1
+    (run,) = results(tmp_path)["runs"]
+    assert run["status"] == "failed" and run["exit_code"] == 3
+    assert any("MemoryError" in line for line in run["error"])
+    assert "MemoryError" in proc.stdout
+
+
+def test_timeout_kills_the_run(tmp_path):
+    started = time.monotonic()
+    proc = compare(tmp_path, "--variant", "cpu:device=cpu", "--epochs", "1", "--timeout", "2",
+                   env={"STUB_MODE": "hang"})
+    assert time.monotonic() - started < 60
+    assert proc.returncode == 1
+    (run,) = results(tmp_path)["runs"]
+    assert run["status"] == "timeout"
+
+
+def test_sigint_keeps_finished_runs_and_leaves_no_process(tmp_path):
+    pids = tmp_path / "pids"
+    env = dict(os.environ, STUB_MODE="", STUB_PIDS=str(pids))
+    argv = [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script", str(STUB),
+            "--out", str(tmp_path / "out"), "--epochs", "40"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    log = tmp_path / "out" / "results.json"
+    deadline = time.monotonic() + 60
+    # Wait until the first (cpu) run finished and the second is under way.
+    while time.monotonic() < deadline and not log.exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    record = results(tmp_path)
+    statuses = [run["status"] for run in record["runs"]]
+    assert statuses[0] == "ok" and statuses[-1] == "interrupted"
+    # Nothing of the comparison is left running: not the harness's session, not any run's group.
+    time.sleep(0.3)
+    leftover = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert leftover == []
+    for pid in pids.read_text().split():
+        leftover = subprocess.run(["pgrep", "-g", pid], capture_output=True, text=True).stdout.split()
+        assert leftover == [], "run process group %s still has %s" % (pid, leftover)
+    # Resuming runs only what did not finish.
+    again = compare(tmp_path, "--epochs", "2")
+    assert again.returncode == 0, again.stderr
+    record = results(tmp_path)
+    assert sorted(run["variant"] for run in record["runs"]) == ["cpu", "gpu", "gpu-cnmem"]
+    assert all(run["status"] == "ok" for run in record["runs"])
+    assert "already finished" in again.stderr
+
+
+def test_until_stable_stops_early(tmp_path):
+    proc = compare(tmp_path, "--variant", "gpu:device=gpu", "--epochs", "50", "--until-stable")
+    assert proc.returncode == 0, proc.stderr
+    (run,) = results(tmp_path)["runs"]
+    assert run["status"] == "ok" and run["stopped_early"] == "stable"
+    assert 4 <= len(run["parsed"]["epochs"]) < 50
+
+
+def test_dry_run_shows_command_environment_and_config(tmp_path):
+    proc = compare(tmp_path, "--dry-run", "--epochs", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "THEANO_FLAGS=" in proc.stdout and "THEANORC=" in proc.stdout and "[lib]" in proc.stdout
+    assert "lib.cnmem=0.8" in proc.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_out_is_a_clear_error_before_anything_runs(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    argv = [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script", str(STUB),
+            "--out", str(blocker / "sub")]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "--out" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_missing_stack_interpreter_is_a_clear_error(tmp_path):
+    stacks_ini = tmp_path / "stacks.ini"
+    stacks_ini.write_text("[ancient]\npython = 2.5\nrequirements = theano==0.7\n")
+    proc = compare(tmp_path, "--stack", "ancient", env={"THEANOGPU_STACKS": str(stacks_ini),
+                                                        "THEANOGPU_HOME": str(tmp_path / "home")})
+    assert proc.returncode == 2
+    assert "2.5" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--repeat", "0"], "--repeat"),
+    (["--timeout", "soon"], "--timeout"),
+    (["--format", "pdf"], "--format"),
+    (["--matrix", "/no/such/matrix.ini"], "--matrix"),
+    (["--variant", "broken"], "--variant"),
+    (["--stack", "theano07"], "theano07"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, args, fragment):
+    argv = [sys.executable, "-m", "theanogpu", "compare", "--script", str(STUB), "--out", str(tmp_path / "o"),
+            *args]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert fragment in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,194 @@
+"""The pure report model: names from log files, medians, spreads, baselines, speedups, statuses."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from theanogpu.errors import UserError
+from theanogpu.report import model
+
+
+def parsed(seconds, used="gpu", requested=None, fallback=False, **extra):
+    obj = {"source": "x.log", "backend": "theano", "device_requested": requested, "device_used": used,
+           "gpu_name": "GeForce GTX 1060" if used == "gpu" else None, "cnmem": None, "cudnn": None,
+           "fallback": fallback, "warnings": [],
+           "epochs": [{"epoch": i + 1, "of": len(seconds), "seconds": s, "metrics": {}}
+                      for i, s in enumerate(seconds)]}
+    obj.update(extra)
+    return obj
+
+
+def run(variant, seconds, used="gpu", stack="theano08", repeat=1, status="ok", origin="lab1", **extra):
+    return {"variant": variant, "stack": stack, "repeat": repeat, "status": status, "origin": origin,
+            "flags": {"device": used}, "parsed": parsed(seconds, used=used, **extra)}
+
+
+@pytest.mark.parametrize("stem, expected", [
+    ("gpu-cnmem@theano08#2", ("gpu-cnmem", "theano08", 2)),
+    ("gpu-cnmem@theano08", ("gpu-cnmem", "theano08", 1)),
+    ("cpu", ("cpu", None, 1)),
+    ("cpu#3", ("cpu", None, 3)),
+    ("run.2024-01-01", ("run.2024-01-01", None, 1)),
+    ("@theano08", ("@theano08", None, 1)),
+    ("a@b@c", ("a@b", "c", 1)),
+])
+def test_split_log_name(stem, expected):
+    assert model.split_log_name(stem) == expected
+
+
+@pytest.mark.parametrize("seconds, expected", [
+    ([152, 153, 154], 153.5),  # the first epoch (compilation) is left out from 3 epochs on
+    ([300, 20, 21, 20], 20),
+    ([29, 27], 28),
+    ([5], 5),
+    ([], None),
+])
+def test_seconds_per_epoch(seconds, expected):
+    assert model.seconds_per_epoch(seconds) == expected
+
+
+def test_epoch_seconds_skips_epochs_without_a_time():
+    obj = parsed([10.0, 11.0])
+    obj["epochs"].insert(1, {"epoch": 2, "of": 3, "seconds": None, "metrics": {}})
+    assert model.epoch_seconds(obj) == [10.0, 11.0]
+
+
+@given(st.lists(st.floats(min_value=0.01, max_value=1e5), min_size=1, max_size=30))
+def test_seconds_per_epoch_lies_within_the_steady_epochs(seconds):
+    value = model.seconds_per_epoch(seconds)
+    steady = seconds[1:] if len(seconds) >= 3 else seconds
+    assert min(steady) <= value <= max(steady)
+
+
+def classic_runs():
+    return [run("cpu", [152, 153, 154], used="cpu"), run("gpu", [29, 27, 27], cnmem={"enabled": False}),
+            run("gpu-cnmem", [22, 20, 20], cnmem={"enabled": True, "fraction": 0.8, "megabytes": None})]
+
+
+def test_classic_speedups_against_the_first_cpu_run():
+    report = model.build(classic_runs())
+    assert report["baseline"] == "cpu" and report["baseline_index"] == 0
+    speedups = [row["speedup"] for row in report["rows"]]
+    assert speedups == pytest.approx([1.0, 153.5 / 27, 153.5 / 20])
+    assert report["show_host"] is False and report["notes"] == []
+
+
+def test_default_baseline_is_the_first_cpu_run_wherever_it_is():
+    runs = classic_runs()
+    runs.append(run("cpu64", [300, 300, 300], used="cpu"))
+    report = model.build([runs[1], runs[3], runs[0]])
+    assert report["baseline"] == "cpu64"
+    assert report["rows"][0]["speedup"] == pytest.approx(300 / 27)
+
+
+def test_named_baseline_and_name_at_stack():
+    runs = classic_runs() + [run("gpu", [40, 40, 40], stack="theano10")]
+    assert model.build(runs, baseline="gpu")["baseline_index"] == 1
+    report = model.build(runs, baseline="gpu@theano10")
+    assert report["baseline_index"] == 3 and report["rows"][0]["speedup"] == pytest.approx(40 / 153.5)
+
+
+def test_unknown_baseline_names_the_choices():
+    with pytest.raises(UserError, match="--baseline=tpu: no run of that name; choose one of: cpu, gpu, gpu-cnmem"):
+        model.build(classic_runs(), baseline="tpu")
+
+
+def test_no_cpu_run_means_no_speedups_and_says_so():
+    report = model.build(classic_runs()[1:])
+    assert report["baseline"] is None and all(row["speedup"] is None for row in report["rows"])
+    assert "no CPU run" in report["notes"][0]
+
+
+def test_a_cpu_run_known_only_from_its_request_can_be_the_baseline():
+    cpu = run("cpu", [100, 100, 100], used=None)
+    cpu["flags"] = {"device": "cpu"}
+    report = model.build([run("gpu", [10, 10, 10]), cpu])
+    assert report["baseline"] == "cpu" and report["rows"][0]["speedup"] == pytest.approx(10)
+    assert report["rows"][1]["device_requested"] == "cpu"
+
+
+def test_repeats_make_one_row_with_the_median_and_the_spread_across_them():
+    runs = [run("gpu", [30, 20, 20], repeat=1), run("gpu", [30, 22, 22], repeat=2),
+            run("gpu", [30, 21, 21], repeat=3)]
+    [row] = model.build(runs)["rows"]
+    assert row["repeats"] == 3 and row["seconds_per_epoch"] == 21
+    assert row["spread"] == {"over": "repeats", "n": 3, "min": 20, "max": 22, "percent": pytest.approx(2 / 21 * 100)}
+    assert row["warmup_seconds"] == 9
+
+
+def test_one_run_has_its_spread_over_the_steady_epochs():
+    [row] = model.build([run("cpu", [152, 153, 154], used="cpu")])["rows"]
+    assert row["spread"]["over"] == "epochs" and row["spread"]["min"] == 153 and row["spread"]["max"] == 154
+    assert row["warmup_seconds"] == -1.5
+
+
+def test_runs_from_other_machines_are_rows_side_by_side():
+    runs = [run("gpu", [20, 20, 20], origin="lab1"), run("gpu", [10, 10, 10], origin="lab2"),
+            run("cpu", [100, 100, 100], used="cpu", origin="lab2")]
+    report = model.build(runs)
+    assert [(r["name"], r["origin"]) for r in report["rows"]] == [("gpu", "lab1"), ("gpu", "lab2"), ("cpu", "lab2")]
+    assert report["show_host"] is True and report["hosts"] == ["lab1", "lab2"]
+
+
+def test_host_objects_from_results_files_name_the_rows():
+    record = {"host": {"hostname": "lab7"}, "runs": [run("gpu", [1, 1, 1], origin=None)]}
+    [tagged] = model.runs_from_record(record, origin="lab7 2026-01-01")
+    [row] = model.build([tagged])["rows"]
+    assert row["host"] == "lab7" and row["origin"] == "lab7 2026-01-01"
+
+
+def test_a_fallback_is_flagged_and_never_the_default_baseline():
+    fell = run("gpu", [150, 150, 150], used="cpu", fallback=True, fallback_reason="nvcc compiler not found")
+    report = model.build([fell, run("cpu", [100, 100, 100], used="cpu")])
+    row = report["rows"][0]
+    assert row["status"] == "fallback" and row["fallback"] is True
+    assert row["fallback_reason"] == "nvcc compiler not found"
+    assert report["baseline"] == "cpu"
+
+
+def test_a_fallback_is_inferred_when_a_gpu_was_asked_and_the_cpu_was_used():
+    fell = run("gpu", [150, 150, 150], used="cpu", fallback=None)
+    fell["flags"] = {"device": "gpu0"}
+    [row] = model.build([fell])["rows"]
+    assert row["fallback"] is True and row["status"] == "fallback" and row["device_requested"] == "gpu"
+
+
+def test_failed_and_timed_out_runs_keep_their_status_and_last_error_lines():
+    failed = run("gpu", [], status="failed")
+    failed["error"] = ["Traceback (most recent call last):", "MemoryError: cnmem"]
+    timeout = run("gpu-cnmem", [30], status="timeout")
+    report = model.build([run("cpu", [9, 9, 9], used="cpu"), failed, timeout])
+    assert [(r["status"], r["error"]) for r in report["rows"]] == [
+        ("ok", None), ("failed", ["Traceback (most recent call last):", "MemoryError: cnmem"]), ("timeout", None)]
+    assert report["rows"][1]["seconds_per_epoch"] is None and report["rows"][1]["speedup"] is None
+    assert report["rows"][2]["speedup"] == pytest.approx(9 / 30)
+
+
+def test_repeats_that_ended_differently_show_the_worst_status():
+    runs = [run("gpu", [20, 20, 20]), run("gpu", [], repeat=2, status="timeout")]
+    [row] = model.build(runs)["rows"]
+    assert row["status"] == "timeout" and row["seconds_per_epoch"] == 20
+    assert row["notes"] == ["repeats: ok, timeout"]
+
+
+def test_run_from_log_names_and_status():
+    ok = model.run_from_log(parsed([10, 10]), "gpu-cnmem@theano09#2", origin="logs")
+    assert (ok["variant"], ok["stack"], ok["repeat"], ok["status"]) == ("gpu-cnmem", "theano09", 2, "ok")
+    assert ok["requested_device"] == "gpu"
+    dead = model.run_from_log(parsed([], error="RuntimeError: cnmemInit failed"), "gpu")
+    assert dead["status"] == "failed"
+    assert dead["error"] == ["RuntimeError: cnmemInit failed", "no completed epoch in the log"]
+
+
+@pytest.mark.parametrize("name, device", [
+    ("gpu-cnmem", "gpu"), ("cpu64", "cpu"), ("cuda0", "gpu"), ("baseline", None), ("cpu-vs-gpu", None),
+])
+def test_requested_from_name(name, device):
+    assert model.requested_from_name(name) == device
+
+
+def test_short_dir_labels():
+    assert model.short_dir_labels(["/work/shared/logs", "tests/fixtures/classic"]) == {
+        "/work/shared/logs": "logs", "tests/fixtures/classic": "classic"}
+    assert model.short_dir_labels(["a/runs", "b/runs"]) == {"a/runs": "a/runs", "b/runs": "b/runs"}
+    assert model.short_dir_labels(["."]) == {".": "."}

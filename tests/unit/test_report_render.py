@@ -1,0 +1,190 @@
+"""Every report format from one model: the classic numbers, fallbacks and failures flagged, layout."""
+
+import csv
+import io
+import json
+from html.parser import HTMLParser
+
+import pytest
+
+from theanogpu.report import FORMATS, model, render
+
+
+def parsed(seconds, used="gpu", **extra):
+    obj = {"backend": "theano", "device_requested": None, "device_used": used,
+           "gpu_name": "GeForce GTX 1060" if used == "gpu" else None, "cnmem": None, "cudnn": None,
+           "fallback": False, "warnings": [],
+           "epochs": [{"epoch": i + 1, "of": len(seconds), "seconds": s} for i, s in enumerate(seconds)]}
+    obj.update(extra)
+    return obj
+
+
+def run(variant, seconds, used="gpu", status="ok", origin="lab1", stack="theano08", **extra):
+    return {"variant": variant, "stack": stack, "repeat": 1, "status": status, "origin": origin,
+            "flags": {"device": "gpu" if variant.startswith("gpu") else "cpu"},
+            "parsed": parsed(seconds, used=used, **extra)}
+
+
+def classic(extra_runs=()):
+    runs = [run("cpu", [152, 153, 154], used="cpu"),
+            run("gpu", [29, 27, 27], cnmem={"enabled": False, "fraction": None, "megabytes": None}, cudnn="5105"),
+            run("gpu-cnmem", [22, 20, 20], cnmem={"enabled": True, "fraction": 0.8, "megabytes": None},
+                cudnn="5105")]
+    return model.build(runs + list(extra_runs))
+
+
+def troubled():
+    fell = run("gpu-fallback", [150, 151, 152], used="cpu", fallback=True,
+               fallback_reason="nvcc compiler not found on $PATH")
+    failed = run("gpu-oom", [], status="failed")
+    failed["error"] = ["Traceback (most recent call last):", "RuntimeError: Cuda error: out of memory | ouch"]
+    return classic([fell, failed])
+
+
+def test_registry_has_the_contract_formats():
+    assert list(FORMATS) == ["text", "markdown", "csv", "json", "html"]
+
+
+def test_text_table_classic():
+    text = render(classic(), "text")
+    lines = text.splitlines()
+    assert lines[0].split() == ["name", "device", "GPU", "CNMeM", "cuDNN", "epochs", "s/epoch", "spread",
+                                "speedup", "status"]
+    assert lines[1].split() == ["cpu", "cpu", "-", "-", "-", "3", "153.5", "0.7%", "1.00x", "ok"]
+    assert lines[2].split() == ["gpu", "gpu", "GTX", "1060", "off", "5105", "3", "27.0", "0.0%", "5.69x", "ok"]
+    assert lines[3].split()[4:] == ["80%", "5105", "3", "20.0", "0.0%", "7.67x", "ok"]
+    # One stack for all rows is said once, under the table, rather than in a column.
+    assert "every run used stack theano08" in text
+    assert "speedup vs cpu@theano08 at 153.5 s/epoch" in text
+    assert all(len(line) <= 80 for line in lines) and "\x1b" not in text
+
+
+def test_text_shows_a_stack_column_when_stacks_differ():
+    report = classic([run("gpu", [40, 40, 40], stack="theano10", cnmem=None)])
+    lines = render(report, "text").splitlines()
+    assert lines[0].split()[:2] == ["name", "stack"] and lines[4].split()[:2] == ["gpu", "theano10"]
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_text_flags_fallbacks_and_failures_and_colors_them_on_a_terminal():
+    report = troubled()
+    plain = render(report, "text")
+    assert "!! gpu-fallback@theano08: fell back to CPU: nvcc compiler not found on $PATH" in plain
+    assert "cpu!!" in plain and "FALLBACK" in plain
+    assert "!! gpu-oom@theano08: failed, last lines:" in plain
+    assert "   | RuntimeError: Cuda error: out of memory | ouch" in plain
+    colored = render(report, "text", color=True)
+    red_lines = [line for line in colored.splitlines() if line.startswith("\x1b[31m")]
+    assert any("gpu-fallback" in line for line in red_lines) and any("fell back to CPU" in line for line in red_lines)
+    assert not any(line.startswith("\x1b[31mcpu ") for line in colored.splitlines())
+
+
+def test_text_fits_80_columns_with_long_names_and_hosts():
+    runs = [run("cpu-float64-reference-run-on-the-lab-machine", [100, 100, 100], used="cpu",
+                origin="gpu-node-17.cluster.example.org"),
+            run("gpu-cnmem-0.95-with-cudnn-forced-on", [10, 10, 10], origin="laptop-of-someone",
+                gpu_name="NVIDIA GeForce RTX 4090 Laptop GPU", cudnn="Can not compile with cuDNN. We got this error")]
+    text = render(model.build(runs), "text")
+    lines = text.splitlines()
+    assert lines[0].startswith("host") and all(len(line) <= 80 for line in lines), text
+    assert "~" in lines[1]  # shortened in the middle, not cut off blindly
+    # The long cuDNN message is a note (wrapped to the width).
+    assert "cuDNN Can not compile with cuDNN. We got this error" in " ".join(text.split())
+
+
+def test_text_falls_back_to_blocks_on_a_very_narrow_terminal():
+    text = render(classic(), "text", width=30)
+    assert "gpu-cnmem\n" in text and "  speedup  7.67x" in text
+    assert "  CNMeM    80%" in text
+
+
+def test_markdown_table():
+    text = render(troubled(), "markdown")
+    lines = text.splitlines()
+    assert lines[0] == ("| name | stack | device | GPU | CNMeM | cuDNN | epochs | runs | s/epoch | spread | speedup "
+                        "| status |")
+    assert lines[1].count("|") == 13
+    assert "| cpu (baseline) | theano08 | cpu |" in text
+    assert "| gpu-cnmem | theano08 | gpu | GeForce GTX 1060 | 80% | 5105 | 3 | 1 | 20.0 | 0.0% | 7.67x | ok |" in text
+    assert "| cpu (asked gpu) |" in text and "**FALLBACK**" in text and "**FAILED**" in text
+    assert "- **gpu-fallback@theano08: fell back to CPU: nvcc compiler not found on $PATH**" in text
+    assert "  ~~~~\n  Traceback (most recent call last):\n" in text
+
+
+def test_markdown_escapes_pipes_in_cells():
+    runs = [run("a|b", [1, 1, 1], used="cpu")]
+    assert "| a\\|b (baseline) |" in render(model.build(runs), "markdown")
+
+
+def test_csv_rows():
+    rows = list(csv.DictReader(io.StringIO(render(troubled(), "csv"))))
+    assert [r["name"] for r in rows] == ["cpu", "gpu", "gpu-cnmem", "gpu-fallback", "gpu-oom"]
+    assert rows[0]["baseline"] == "true" and rows[0]["seconds_per_epoch"] == "153.5"
+    assert rows[2]["speedup"] == "7.67" and rows[2]["cnmem_fraction"] == "0.8" and rows[2]["cudnn"] == "5105"
+    assert (rows[3]["status"], rows[3]["fallback"], rows[3]["device_used"]) == ("fallback", "true", "cpu")
+    assert rows[3]["fallback_reason"] == "nvcc compiler not found on $PATH"
+    assert rows[4]["status"] == "failed" and "out of memory" in rows[4]["error"]
+
+
+def test_json_follows_the_contract():
+    doc = json.loads(render(troubled(), "json"))
+    assert doc["baseline"] == "cpu"
+    contract = {"name", "stack", "device_requested", "device_used", "gpu_name", "cnmem", "cudnn", "epochs",
+                "seconds_per_epoch", "speedup", "status", "fallback"}
+    for row in doc["rows"]:
+        assert contract <= set(row)
+    cnmem = doc["rows"][2]
+    assert (cnmem["name"], cnmem["seconds_per_epoch"], cnmem["speedup"], cnmem["epochs"]) == ("gpu-cnmem", 20.0,
+                                                                                             7.67, 3)
+    assert cnmem["cnmem"] == {"enabled": True, "fraction": 0.8, "megabytes": None}
+    assert doc["rows"][1]["speedup"] == 5.69
+    fell = doc["rows"][3]
+    assert (fell["status"], fell["fallback"], fell["fallback_reason"]) == ("fallback", True,
+                                                                           "nvcc compiler not found on $PATH")
+    assert doc["rows"][4]["error"][-1].startswith("RuntimeError")
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.urls, self.rows, self.text = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        self.urls += [attrs[k] for k in ("src", "href", "xlink:href", "action") if k in attrs]
+        if tag == "tr":
+            self.rows.append(attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_is_one_self_contained_file():
+    page = render(troubled(), "html")
+    parser = _Page()
+    parser.feed(page)
+    assert "script" not in parser.tags and "link" not in parser.tags and parser.urls == []
+    assert "http://" not in page and "https://" not in page and "@import" not in page and "url(" not in page
+    assert "svg" in parser.tags and "rect" in parser.tags and "table" in parser.tags
+    statuses = [row.get("data-status") for row in parser.rows if "data-status" in row]
+    assert statuses == ["ok", "ok", "ok", "fallback", "failed"]
+    assert [row["class"] for row in parser.rows if "data-status" in row][3] == "alert"
+    text = "".join(parser.text)
+    assert "!! gpu-fallback@theano08: fell back to CPU: nvcc compiler not found on $PATH" in text
+    assert "7.67x" in text and "RuntimeError: Cuda error: out of memory" in text
+
+
+def test_html_escapes_what_comes_from_logs():
+    runs = [run("<script>alert(1)</script>", [1, 1, 1], used="cpu", gpu_name='<img src="http://x/y">')]
+    page = render(model.build(runs), "html")
+    parser = _Page()
+    parser.feed(page)
+    assert "script" not in parser.tags and "img" not in parser.tags and parser.urls == []
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_format_handles_no_rows_and_no_baseline(fmt):
+    assert render(model.build([]), fmt)
+    only_gpu = model.build([run("gpu", [1, 1, 1])])
+    assert "no CPU run" in render(only_gpu, fmt) or fmt == "csv"

@@ -1,0 +1,174 @@
+"""Read training logs: the device really used, GPU, CNMeM, cuDNN, fallback and epoch times.
+
+Usage:
+  theanogpu parse [--format=FMT] [--requested=DEV] LOG...
+  theanogpu parse (-h | --help)
+
+Options:
+  --format=FMT      text (default): a summary per log; json: a JSON array with one parse object
+                    per log, in order (the contract's format); csv: one row per epoch.
+  --requested=DEV   The device the runs asked for when the logs do not say (gpu, cpu, or a Theano
+                    device such as gpu0 or cuda1): a run that asked for gpu and ran on the CPU is
+                    reported as a fallback.
+  -h --help         Show this help.
+
+LOG is a console log (plain or timestamped as `theanogpu compare` writes it, .gz too), or - for
+standard input. Progress bars written with \\r and \\b, invalid UTF-8 and huge files are fine: a log
+is read in one pass in constant memory. A LOG that cannot be read is reported on stderr, the
+others are still parsed, and the exit status is 2.
+
+Examples:
+  theanogpu parse train.log                          # what device, CNMeM, cuDNN, seconds per epoch
+  theanogpu parse --format json runs/*/*.log > parsed.json
+  python train.py 2>&1 | theanogpu parse -           # parse a run as it is piped in
+  theanogpu parse --requested gpu --format csv cpu.log gpu.log
+"""
+
+import csv
+import io
+import json
+import statistics
+import sys
+from typing import Any, Dict, List, Optional
+
+from theanogpu.errors import UserError
+from theanogpu.logparse import parse_path, parse_stream
+from theanogpu.logparse.obs import device_kind
+
+FORMATS = ("text", "json", "csv")
+
+
+def _parse_one(path: str, requested: Optional[str]) -> Dict[str, Any]:
+    if path == "-":
+        return parse_stream(sys.stdin.buffer, source="-", requested_device=requested)
+    return parse_path(path, requested_device=requested)
+
+
+def _fmt_seconds(value: Optional[float]) -> str:
+    if value is None:
+        return "?"
+    return ("%.3f" % value).rstrip("0").rstrip(".") + " s"
+
+
+def _cnmem_text(cnmem: Optional[Dict[str, Any]]) -> str:
+    if not cnmem:
+        return "not printed"
+    if not cnmem.get("enabled"):
+        return "disabled"
+    if cnmem.get("fraction") is not None:
+        return "enabled, %g%% of memory" % round(cnmem["fraction"] * 100, 2)
+    if cnmem.get("megabytes") is not None:
+        return "enabled, %g MB" % cnmem["megabytes"]
+    return "enabled"
+
+
+def seconds_per_epoch(epochs: List[Dict[str, Any]]) -> Optional[float]:
+    """Median over completed epochs, leaving out the first when there are three or more."""
+    seconds = [e["seconds"] for e in epochs if e.get("seconds") is not None]
+    if len(seconds) >= 3:
+        seconds = seconds[1:]
+    return statistics.median(seconds) if seconds else None
+
+
+def render_text(result: Dict[str, Any]) -> str:
+    lines = ["== %s" % result["source"]]
+
+    def row(label: str, value: str) -> None:
+        lines.append("  %-10s %s" % (label, value))
+
+    backend = result["backend"] or "not printed"
+    if result.get("keras_backend"):
+        backend += " (Keras backend: %s)" % result["keras_backend"]
+    row("backend", backend)
+    device = "requested %s, used %s" % (result["device_requested"] or "?", result["device_used"] or "?")
+    if result["fallback"]:
+        device += "  FALLBACK: %s" % (result.get("fallback_reason") or "reason not printed")
+    elif result["fallback"] is False:
+        device += ", no fallback"
+    row("device", device)
+    if result.get("error"):
+        row("error", result["error"])
+    gpus = [g for g in result.get("gpu_devices") or [] if g.get("name")]
+    names = ", ".join("%s (%s)" % (g["name"], g["device"]) for g in gpus) if len(gpus) > 1 else None
+    row("GPU", names or result["gpu_name"] or "none printed")
+    row("CNMeM", _cnmem_text(result["cnmem"]))
+    row("cuDNN", result["cudnn"] or "not printed")
+    epochs = result["epochs"]
+    if epochs:
+        of = epochs[-1].get("of")
+        summary = "%d%s completed" % (len(epochs), " of %d" % of if of else "")
+        median = seconds_per_epoch(epochs)
+        if median is not None:
+            summary += "; %s per epoch (median%s)" % (_fmt_seconds(median),
+                                                       ", first left out" if len(epochs) >= 3 else "")
+        if result.get("first_epoch_extra_seconds") is not None:
+            summary += "; first epoch %+.3g s" % result["first_epoch_extra_seconds"]
+        if result.get("timestamped"):
+            summary += "; timed from timestamps"
+        row("epochs", summary)
+        for epoch in epochs:
+            metrics = "  ".join("%s %s" % (k, "nan" if v is None else "%.4g" % v) for k, v in epoch["metrics"].items())
+            label = "%s/%s" % (epoch["epoch"], epoch["of"] or "?")
+            lines.append("  %10s %-9s %s" % (label, _fmt_seconds(epoch["seconds"]), metrics))
+    else:
+        row("epochs", "none completed")
+    if result.get("seconds_before_first_epoch") is not None:
+        row("start-up", _fmt_seconds(result["seconds_before_first_epoch"]) + " before the first epoch")
+    if result.get("synthetic_data"):
+        row("data", "synthetic")
+    for warning in result["warnings"]:
+        row("warning", warning)
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(results: List[Dict[str, Any]]) -> str:
+    names: List[str] = []
+    for result in results:
+        for epoch in result["epochs"]:
+            for name in epoch["metrics"]:
+                if name not in names:
+                    names.append(name)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["source", "device_used", "fallback", "epoch", "of", "seconds"] + names)
+    for result in results:
+        for epoch in result["epochs"]:
+            writer.writerow([result["source"], result["device_used"] or "", _csv_bool(result["fallback"]),
+                             epoch["epoch"], epoch["of"] if epoch["of"] is not None else "",
+                             "" if epoch["seconds"] is None else epoch["seconds"]]
+                            + ["" if epoch["metrics"].get(n) is None else epoch["metrics"][n] for n in names])
+    return out.getvalue()
+
+
+def _csv_bool(value: Optional[bool]) -> str:
+    return "" if value is None else str(value).lower()
+
+
+def run(args: dict) -> int:
+    fmt = args["--format"] or "text"
+    if fmt not in FORMATS:
+        raise UserError("--format=%s: choose text, json or csv" % fmt)
+    requested = args["--requested"]
+    if requested is not None and device_kind(requested) is None:
+        raise UserError("--requested=%s: use gpu or cpu (or a Theano device such as gpu0, cuda1)" % requested)
+    results = []
+    failed = 0
+    for path in args["LOG"]:
+        try:
+            result = _parse_one(path, requested)
+        except OSError as exc:
+            failed += 1
+            reason = exc.strerror or str(exc)
+            sys.stderr.write("theanogpu: error: %s: cannot read log: %s\n" % (path, reason))
+            continue
+        results.append(result)
+        if fmt == "text":
+            if len(results) > 1:
+                sys.stdout.write("\n")
+            sys.stdout.write(render_text(result))
+            sys.stdout.flush()
+    if fmt == "json":
+        sys.stdout.write(json.dumps(results, indent=2, allow_nan=False) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(render_csv(results))
+    return 2 if failed else 0

@@ -1,0 +1,132 @@
+"""Keras output: backend line, ``Train on ...``, ``Epoch i/n`` and progress/epoch-summary lines.
+
+Epoch-summary forms (reference §7.3; Keras 3 from keras/src/utils/progbar.py)::
+
+    800/800 [==============================] - 0s - loss: 0.6852 - acc: 0.5050      1.x/2.0 verbose 1
+    0s - loss: 0.6852 - acc: 0.5050 - val_loss: 0.6797                             1.x/2.0 verbose 2
+    800/800 [==============================] - 0s 4us/step - loss: 0.6961            2.1-2.3 verbose 1
+     - 0s - loss: 0.6961 - acc: 0.5112                                              2.2/2.3 verbose 2
+    60000/60000 [==============================] - ETA: 0s - loss: 0.3375            2.0 quirk: no time
+    196/196 - 1s - loss: 4.3 - accuracy: 0.08 - 851ms/epoch - 4ms/step              tf.keras verbose 2
+    1563/1563 ━━━━━━━━━━━━━━━━━━━━ 16s 10ms/step - accuracy: 0.4334 - loss: 1.5440  Keras 3 verbose 1
+    313/313 - 2s - 6ms/step - accuracy: 0.7034 - loss: 0.8887                       Keras 3 verbose 2
+
+A bar whose count has not reached its target (``13184/60000 [=====>....] - ETA: 3s``, Keras 3
+``12/1563 ━━━━ 7s 5ms/step``) is an intermediate update, never an epoch. Whether a completed bar
+is an epoch (and not a download bar or ``evaluate()``) depends on what came before it: run.py decides.
+"""
+
+import math
+import re
+from typing import Optional
+
+from theanogpu.logparse.obs import NONE, Observations
+
+KEYWORDS = ("Epoch", "backend", "Train on", "Downloading data from")
+
+# Hot path: every segment starting with a digit or a space is tried against INTERMEDIATE first: a
+# count that has not reached its target ("13184/60000 ...") is an intermediate update, done with
+# unless glued() finds other text after its metrics.
+INTERMEDIATE = re.compile(r" *(\d+)/(?!\1 )\d+ ")
+_COUNT = re.compile(r" *(\d+)/(\d+|Unknown|-1)(?= |$)")
+_TIME = re.compile(
+    r" *(?P<bar>\[[=>.]*\]|━+)? *(?:- +)?"
+    r"(?:ETA: *(?P<eta>\S+)|(?P<sec>\d+)s(?= |$)(?: +-? *(?P<step>\d+(?:\.\d+)?)(?P<unit>s|ms|us)/(?:step|sample))?)")
+_VERBOSE2 = re.compile(
+    r" *(?:- +)?(?P<sec>\d+)s(?: +- +(?P<step>\d+(?:\.\d+)?)(?P<unit>s|ms|us)/step)?(?= +- +[A-Za-z_][\w./-]*: )")
+_METRIC = re.compile(r" - ([A-Za-z_][\w./-]*): ?(\S+)")
+_HEADER = re.compile(r"\s*Epoch (\d+)/(\d+)\s*$")
+_BACKEND = re.compile(r"Using (\w+) backend")
+_TRAIN_ON = re.compile(r"Train on (\d+) (samples|steps)(?:, validate on (\d+) (?:samples|steps))?")
+
+_UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+PROGRESS: Observations = [("progress", {})]
+
+
+def glued(update: str) -> bool:
+    """Whether an intermediate update carries other text after its metrics.
+
+    In a merged stdout+stderr log a stderr line lands right after a progress update that has no
+    newline yet (``... - loss: 1.0Using gpu device 0: ...``). In a genuine update whatever follows the
+    last ``": "`` is one value (then padding, or the backspaces of the next redraw).
+    """
+    colon = update.rfind(": ")
+    space = update.find(" ", colon + 2) if colon >= 0 else -1
+    return space >= 0 and bool(update[space:].strip(" \b"))
+
+
+def parse_metrics(text: str, pos: int = 0) -> dict:
+    """``{"loss": 0.3437, ...}`` from `` - name: value`` pairs; nan/inf become None (JSON has none)."""
+    metrics = {}
+    for name, value in _METRIC.findall(text, pos):
+        try:
+            number: Optional[float] = float(value)
+        except ValueError:
+            continue
+        if number is not None and not math.isfinite(number):
+            number = None
+        metrics[name] = number
+    return metrics
+
+
+def _epoch_end(current: int, target: Optional[int], match: "re.Match", text: str, style: str) -> Observations:
+    sec = match.group("sec")
+    step = match.group("step")
+    return [("epoch_end", {
+        "current": current,
+        "target": target,
+        "seconds": float(sec) if sec is not None else None,
+        "eta": match.groupdict().get("eta"),
+        "seconds_per_step": float(step) * _UNIT_SECONDS[match.group("unit")] if step else None,
+        "metrics": parse_metrics(text, match.end()),
+        "style": style,
+    })]
+
+
+def progress(text: str) -> Optional[Observations]:
+    """A progress or verbose-2 summary line, or None when *text* is neither (try other recognisers).
+
+    Called for every segment that starts with a digit, a space or ``-``, so the common case (an
+    intermediate update) returns after one regex match and one comparison.
+    """
+    count = _COUNT.match(text)
+    if count is None:
+        match = _VERBOSE2.match(text)
+        if match is None:
+            return None
+        return _epoch_end(0, None, match, text, "verbose2")
+    current, target = count.groups()
+    known = target not in ("Unknown", "-1")
+    if known and current != target:
+        return PROGRESS
+    match = _TIME.match(text, count.end())
+    if match is None:
+        return None
+    bar = match.group("bar")
+    style = "keras3" if bar and bar[0] == "━" else ("bar" if bar else "verbose2")
+    if match.group("eta") is not None and not known:
+        return PROGRESS
+    return _epoch_end(int(current), int(target) if known else None, match, text, style)
+
+
+def observe(text: str) -> Observations:
+    if "Epoch" in text:
+        match = _HEADER.match(text)
+        if match:
+            return [("epoch_header", {"epoch": int(match.group(1)), "of": int(match.group(2))})]
+        return NONE
+    if "backend" in text:
+        match = _BACKEND.search(text)
+        if match:
+            name = match.group(1).lower()
+            return [("backend", {"name": name, "via": "keras"})]
+        return NONE
+    if "Train on" in text:
+        match = _TRAIN_ON.search(text)
+        if match:
+            return [("samples", {"train": int(match.group(1)), "unit": match.group(2),
+                                 "validate": int(match.group(3)) if match.group(3) else None})]
+        return NONE
+    if "Downloading data from" in text:
+        return [("download", {})]
+    return NONE

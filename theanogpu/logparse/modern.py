@@ -1,0 +1,95 @@
+"""Machine-readable lines that theanogpu's own scripts print, and PyTorch/JAX device lines.
+
+**The device line.** A training script run by ``compare`` (examples/cifar10_cnn.py) prints, once the
+framework is initialised and the device really in use is known, one line on stdout or stderr::
+
+    theanogpu-device: {"backend": "torch", "device": "cpu", "requested": "gpu", "name": null, "reason": "..."}
+
+``theanogpu-device: `` (with that one space) followed by a JSON object on the same line:
+
+- ``backend``: theano | tensorflow | torch | jax | cntk (the framework doing the computation);
+- ``device``: where the computation runs: ``gpu`` or ``cpu`` (``cuda``, ``cuda:0``, ``gpu0``, ``mps``
+  are read as gpu);
+- ``requested``: ``gpu``, ``cpu`` or null, what the run asked for (flags, environment);
+- ``name``: the GPU's name as the framework reports it, or null;
+- ``reason``: why the run is not on the requested device, or null.
+
+Other keys are allowed (e.g. ``cudnn``, ``theano_device``, ``keras``) and kept in the parse object's
+``device_info``. The line is taken as the truth about the device: it comes from inside the process.
+
+**The data line.** ``theanogpu-data: {"synthetic": true, "samples": 2000, ...}``: what the training
+data was; kept as ``data`` (and ``synthetic_data``) in the parse object.
+
+**The run line.** ``theanogpu-run: {"variant": "gpu", "flags": {"device": "gpu", ...}}``: what the
+harness asked for, for a runner that writes it into the log (stream ``m``); ``flags`` give
+``device_requested``.
+
+Plain lines also recognised: ``Using device: cuda`` (a common PyTorch print), JAX's ``No GPU/TPU
+found, falling back to CPU`` and ``... a CUDA-enabled jaxlib is not installed. Falling back to cpu``,
+and PyTorch's ``CUDA initialization: ...`` warning (a reason if the run ends on the CPU).
+"""
+
+import json
+import re
+from typing import Optional
+
+from theanogpu.logparse.obs import NONE, Observations, device_kind
+
+KEYWORDS = ("theanogpu-", "Using device", "alling back to", "CUDA initialization", "jax")
+
+DEVICE_TAG = "theanogpu-device:"
+DATA_TAG = "theanogpu-data:"
+RUN_TAG = "theanogpu-run:"
+
+_USING_DEVICE = re.compile(r"^Using device:? +['\"]?([A-Za-z]+)")
+_TORCH_CUDA_INIT = re.compile(r"CUDA initialization: (.*?)(?: \(Triggered internally.*)?$")
+
+
+def _json_object(text: str, tag: str) -> Optional[dict]:
+    start = text.find(tag)
+    try:
+        value = json.loads(text[start + len(tag):].strip())
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def format_device_line(backend: str, device: str, requested: Optional[str] = None, name: Optional[str] = None,
+                       reason: Optional[str] = None, **extra: object) -> str:
+    """The ``theanogpu-device:`` line for these values (the scripts inside old stacks inline this)."""
+    payload = {"backend": backend, "device": device, "requested": requested, "name": name, "reason": reason}
+    payload.update(extra)
+    return DEVICE_TAG + " " + json.dumps(payload, sort_keys=False)
+
+
+def observe(text: str) -> Observations:
+    if "theanogpu-" in text:
+        if DEVICE_TAG in text:
+            value = _json_object(text, DEVICE_TAG)
+            return [("device_line", value)] if value is not None else NONE
+        if DATA_TAG in text:
+            value = _json_object(text, DATA_TAG)
+            return [("data", value)] if value is not None else NONE
+        if RUN_TAG in text:
+            value = _json_object(text, RUN_TAG)
+            return [("run_line", value)] if value is not None else NONE
+        return NONE
+    if text.startswith("Using device"):
+        match = _USING_DEVICE.match(text)
+        kind = device_kind(match.group(1)) if match else None
+        if kind == "gpu":
+            return [("gpu_used", {"name": None, "device": match.group(1), "context": None})]
+        if kind == "cpu":
+            return [("used_by_script", {"device": "cpu"})]
+        return NONE
+    if "No GPU/TPU found, falling back to CPU" in text:
+        return [("backend", {"name": "jax", "via": None}), ("requested", {"device": "gpu", "raw": None, "weak": True}),
+                ("cpu_fallback", {"reason": "JAX found no GPU/TPU"})]
+    if "CUDA-enabled jaxlib is not installed" in text:
+        return [("backend", {"name": "jax", "via": None}), ("requested", {"device": "gpu", "raw": None, "weak": True}),
+                ("cpu_fallback", {"reason": "a GPU may be present, but the installed jaxlib has no CUDA support"})]
+    if "CUDA initialization" in text:
+        match = _TORCH_CUDA_INIT.search(text)
+        if match:
+            return [("reason_hint", {"reason": "CUDA initialization: " + match.group(1).strip()})]
+    return NONE

@@ -1,0 +1,54 @@
+"""What the line recognisers report, and how ``run.py`` reads it.
+
+Every recogniser module has ``observe(text) -> list of observations``: ``(kind, data)`` pairs, where
+*text* is one cleaned segment (no ``\\r``/``\\b``/ANSI, no timestamp prefix). The kinds:
+
+=================  ============================================================================
+kind               data
+=================  ============================================================================
+backend            ``name``: theano | tensorflow | cntk | torch | jax; ``via``: keras or None
+requested          ``device``: gpu | cpu; ``raw``: the device string as printed (``gpu2``)
+gpu_used           ``name`` (may be None), ``device`` (``gpu0``, ``cuda0``...), ``context``
+gpu_seen           ``name``: a GPU the framework found, used or not
+cpu_fallback       ``reason``: the framework gave up on the GPU and runs on the CPU
+init_failed        ``device``, ``reason`` (None: the reason is on the next line); another device
+                   may still be used afterwards (Theano falls back to gpu0)
+no_fallback        the framework says it will not fall back (forced device): the run dies
+crash              ``reason``: the run cannot start (e.g. Theano 1.0 with ``device=gpu``)
+cnmem              ``enabled``, ``fraction``, ``megabytes`` (the contract's cnmem object)
+allocation_cache   ``enabled``: gpuarray's allocation cache (``gpuarray.preallocate < 0``)
+cudnn              ``value``: a version string, ``not available`` or a message
+warning            ``text``: something the user should know
+reason_hint        ``reason``: a likely cause, used if the run turns out to be on the CPU
+used_by_script     ``device``: what a test script says it computed on (``Used the cpu``)
+samples            ``train``, ``validate``, ``unit`` (samples or steps)
+epoch_header       ``epoch``, ``of``
+progress           a Keras progress line that is not an epoch end (nothing to do)
+epoch_end          ``current``, ``target``, ``seconds``, ``eta``, ``seconds_per_step``, ``metrics``,
+                   ``style`` (bar, keras3, verbose2)
+download           a dataset download starts: its progress bar is not an epoch
+traceback          ``Traceback (most recent call last):``
+device_line        the ``theanogpu-device:`` JSON object (see modern.py)
+run_line           the ``theanogpu-run:`` JSON object (see modern.py)
+data               the ``theanogpu-data:`` JSON object (see modern.py)
+=================  ============================================================================
+"""
+
+from typing import Any, Dict, List, Optional, Tuple
+
+Observation = Tuple[str, Dict[str, Any]]
+Observations = List[Observation]
+
+NONE: Observations = []
+
+
+def device_kind(raw: object) -> Optional[str]:
+    """gpu, cpu or None for a device string as Theano, TensorFlow, PyTorch or a user would write it."""
+    if not isinstance(raw, str):
+        return None
+    value = raw.strip().strip("'\"").lower()
+    if value.startswith("cpu"):
+        return "cpu"
+    if value.startswith(("gpu", "cuda", "opencl", "mps", "rocm", "hip", "xpu", "metal")):
+        return "gpu"
+    return None

@@ -1,0 +1,137 @@
+"""PURE: the short text of each report cell and the notes under a table, shared by the renderers."""
+
+from typing import List, Optional, Tuple
+
+from theanogpu.report.model import origin_label
+
+# Shown instead of a cuDNN message longer than this; the message goes to the notes.
+CUDNN_CELL_MAX = 14
+# Lines of a failed run's output shown under the table (results.json keeps up to 8).
+ERROR_LINES = 5
+_GPU_PREFIXES = ("NVIDIA ", "GeForce ")
+
+
+def number(value: Optional[float]) -> str:
+    """Seconds with a sensible precision: 153.5, 27.0, 0.42."""
+    if value is None:
+        return "-"
+    return "%.1f" % value if abs(value) >= 10 else "%.2f" % value
+
+
+def speedup(value: Optional[float]) -> str:
+    return "-" if value is None else "%.2fx" % value
+
+
+def spread(value: Optional[dict]) -> str:
+    if not value or value.get("percent") is None:
+        return "-"
+    return "%.1f%%" % value["percent"]
+
+
+def cnmem(value: object) -> Optional[str]:
+    """``80%``, ``1024 MB``, ``off``, or None when the log does not say."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("enabled") is False:
+        return "off"
+    fraction, megabytes = value.get("fraction"), value.get("megabytes")
+    if isinstance(fraction, (int, float)) and fraction:
+        return "%g%%" % round(fraction * 100, 1)
+    if isinstance(megabytes, (int, float)) and megabytes:
+        return "%g MB" % megabytes
+    return "on" if value.get("enabled") else None
+
+
+def cudnn(value: Optional[str]) -> Optional[str]:
+    """A version or ``n/a``; a long message becomes ``see note`` (the note carries it whole)."""
+    if value is None:
+        return None
+    if value.lower() == "not available":
+        return "n/a"
+    return value if len(value) <= CUDNN_CELL_MAX and "\n" not in value else "see note"
+
+
+def gpu(name: Optional[str]) -> Optional[str]:
+    """``GeForce GTX 1060`` -> ``GTX 1060``: the vendor prefixes say nothing in a column named GPU."""
+    if not name:
+        return None
+    for prefix in _GPU_PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            name = name[len(prefix):]
+    return name
+
+
+def device(row: dict) -> Optional[str]:
+    """``gpu``, ``cpu``; a fallback shows both: ``cpu (asked gpu)``; ``gpu?`` when only asked."""
+    used, requested = row["device_used"], row["device_requested"]
+    if row["fallback"] and used and requested and used != requested:
+        return "%s (asked %s)" % (used, requested)
+    if used:
+        return used
+    return requested + "?" if requested else None
+
+
+def status(row: dict) -> str:
+    return row["status"] if row["status"] == "ok" else row["status"].upper()
+
+
+def data_note(data: object) -> Optional[str]:
+    """A remark when the training data was not the real data set (synthetic)."""
+    if isinstance(data, str):
+        return data or None
+    if not isinstance(data, dict):
+        return None
+    kind = data.get("kind") or data.get("source") or ("synthetic" if data.get("synthetic") else None)
+    return "synthetic data" if isinstance(kind, str) and "synthetic" in kind.lower() else None
+
+
+def label(report: dict, row: dict) -> str:
+    """The row's name as notes refer to it: with its stack and host when those tell rows apart."""
+    text = row["name"]
+    if row["stack"]:
+        text += "@" + row["stack"]
+    if report["show_host"]:
+        text += " [%s]" % origin_label(row)
+    return text
+
+
+def notes(report: dict) -> List[Tuple[str, str]]:
+    """``(kind, text)`` lines for under the table.
+
+    kind: ``alert`` (a fallback, a failure), ``detail`` (one line of a failed run's output, belonging
+    to the alert above it) or ``info``.
+    """
+    lines: List[Tuple[str, str]] = []
+    for row in report["rows"]:
+        name = label(report, row)
+        if row["fallback"]:
+            reason = row.get("fallback_reason")
+            lines.append(("alert", "%s: fell back to CPU%s" % (name, ": " + reason if reason else
+                                                               " (GPU requested, ran on the CPU)")))
+        if row["status"] not in ("ok", "fallback"):
+            error = [line.rstrip() for line in row.get("error") or [] if line.strip()][-ERROR_LINES:]
+            if len(error) == 1:
+                lines.append(("alert", "%s: %s: %s" % (name, row["status"], error[0].strip())))
+            else:
+                lines.append(("alert", "%s: %s%s" % (name, row["status"], ", last lines:" if error else "")))
+                lines.extend(("detail", line) for line in error)
+        if row["cudnn"] and cudnn(row["cudnn"]) == "see note":
+            lines.append(("info", "%s: cuDNN %s" % (name, " ".join(row["cudnn"].split()))))
+        data = data_note(row.get("data"))
+        if data:
+            lines.append(("info", "%s: %s" % (name, data)))
+        lines.extend(("info", "%s: %s" % (name, note)) for note in row.get("notes") or [])
+    lines.extend(("info", note) for note in report.get("notes") or [])
+    return lines
+
+
+def legend(report: dict) -> str:
+    """One line: the baseline and what the numbers mean."""
+    index = report["baseline_index"]
+    if index is not None and report["rows"][index]["seconds_per_epoch"] is not None:
+        base = "speedup vs %s at %s s/epoch" % (label(report, report["rows"][index]),
+                                                number(report["rows"][index]["seconds_per_epoch"]))
+    else:
+        base = "no speedups (no baseline)"
+    return ("%s; s/epoch: median over completed epochs, first left out when 3+; "
+            "spread: (max-min)/median over repeats, else over epochs" % base)

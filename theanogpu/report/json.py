@@ -1,0 +1,38 @@
+"""JSON report: ``{"baseline": NAME, "rows": [...]}`` as the contract fixes it, plus extra fields."""
+
+import json
+from typing import Optional
+
+from theanogpu.results import json_safe
+
+# Row fields in output order: the contract's first, then the extras.
+FIELDS = ("name", "stack", "device_requested", "device_used", "gpu_name", "cnmem", "cudnn", "epochs",
+          "seconds_per_epoch", "speedup", "status", "fallback",
+          "host", "origin", "repeats", "backend", "spread", "warmup_seconds", "fallback_reason", "error",
+          "data", "notes", "logs")
+
+
+def _round(value: Optional[float], digits: int) -> Optional[float]:
+    return None if value is None else round(value, digits)
+
+
+def row_document(row: dict) -> dict:
+    """A row with its numbers rounded for people (seconds to ms, speedups to 2 decimals)."""
+    out = {field: row.get(field) for field in FIELDS}
+    out["seconds_per_epoch"] = _round(row["seconds_per_epoch"], 3)
+    out["speedup"] = _round(row["speedup"], 2)
+    out["warmup_seconds"] = _round(row["warmup_seconds"], 3)
+    if row["spread"]:
+        out["spread"] = dict(row["spread"], min=_round(row["spread"]["min"], 3),
+                             max=_round(row["spread"]["max"], 3), percent=_round(row["spread"]["percent"], 2))
+    return out
+
+
+def document(report: dict) -> dict:
+    return {"baseline": report["baseline"], "baseline_index": report["baseline_index"],
+            "hosts": report["hosts"], "notes": report["notes"],
+            "rows": [row_document(row) for row in report["rows"]]}
+
+
+def render(report: dict, color: bool = False, width: int = 80) -> str:
+    return json.dumps(json_safe(document(report)), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,51 @@
+"""Markdown report: a GitHub table, the fallbacks and failures in bold underneath, then the legend."""
+
+from typing import List
+
+from theanogpu.report import cells
+from theanogpu.report.model import origin_label
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _fenced(details: List[str]) -> List[str]:
+    """A failed run's output lines as a code block inside the list item above them."""
+    return ["", "  ~~~~"] + details + ["  ~~~~", ""]
+
+
+def render(report: dict, color: bool = False, width: int = 80) -> str:
+    if not report["rows"]:
+        return "_No runs to report._\n"
+    headers = (["host"] if report["show_host"] else []) + [
+        "name", "stack", "device", "GPU", "CNMeM", "cuDNN", "epochs", "runs", "s/epoch", "spread", "speedup",
+        "status"]
+    right = {"epochs", "runs", "s/epoch", "spread", "speedup"}
+    lines: List[str] = ["| " + " | ".join(headers) + " |",
+                        "|" + "|".join("---:" if h in right else "---" for h in headers) + "|"]
+    for index, row in enumerate(report["rows"]):
+        status = cells.status(row)
+        if row["fallback"] or row["status"] != "ok":
+            status = "**%s**" % status
+        name = row["name"] + (" (baseline)" if index == report["baseline_index"] else "")
+        values = ([origin_label(row)] if report["show_host"] else []) + [
+            name, row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
+            cells.cudnn(row["cudnn"]), str(row["epochs"]), str(row["repeats"]),
+            cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"]), cells.speedup(row["speedup"]),
+            status]
+        lines.append("| " + " | ".join(_escape(value or "-") for value in values) + " |")
+    lines.append("")
+    details: List[str] = []
+    for kind, note in cells.notes(report):
+        if kind == "detail":
+            details.append("  " + note)
+            continue
+        if details:
+            lines += _fenced(details)
+            details = []
+        lines.append("- **%s**" % note if kind == "alert" else "- " + note)
+    if details:
+        lines += _fenced(details)
+    lines += ["", "_%s._" % cells.legend(report)]
+    return "\n".join(lines) + "\n"

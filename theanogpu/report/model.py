@@ -1,0 +1,299 @@
+"""PURE: runs (from results.json files or parsed logs) -> report rows with medians, spreads, speedups.
+
+A *run* here is one results.json run entry (``variant``, ``stack``, ``repeat``, ``status``,
+``parsed``, ``flags``, ``error``...) plus an ``origin``: a label for where it came from (a host and
+date, or a log directory), so that runs from different machines never count as repeats of each
+other. Runs with the same origin, name and stack are repeats and make one row.
+"""
+
+import re
+import statistics
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from theanogpu.errors import UserError
+
+# Worst first: a row with repeats that ended differently shows the worst status.
+STATUS_ORDER = ("failed", "timeout", "interrupted", "fallback", "skipped", "ok")
+_LOG_NAME = re.compile(r"^(?P<name>.*?)(?:@(?P<stack>[^@#]+))?(?:#(?P<repeat>\d+))?$")
+
+
+def split_log_name(stem: str) -> Tuple[str, Optional[str], int]:
+    """``gpu-cnmem@theano08#2`` -> ("gpu-cnmem", "theano08", 2); ``cpu`` -> ("cpu", None, 1)."""
+    match = _LOG_NAME.match(stem)
+    name = match.group("name") if match else stem
+    if not name:  # "@theano08" names nothing: keep the stem whole rather than an empty name
+        return stem, None, 1
+    repeat = int(match.group("repeat")) if match.group("repeat") else 1
+    return name, match.group("stack"), max(repeat, 1)
+
+
+def device_of(value: object) -> Optional[str]:
+    """gpu / cpu / None for a Theano device flag value (gpu0, cuda1, opencl0:0, cpu)."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip().lower()
+    if value.startswith("cpu"):
+        return "cpu"
+    if value.startswith(("gpu", "cuda", "opencl")):
+        return "gpu"
+    return None
+
+
+def requested_from_name(name: str) -> Optional[str]:
+    """The device a variant name promises (``gpu-cnmem`` -> gpu, ``cpu64`` -> cpu), else None."""
+    tokens = [t for t in re.split(r"[^a-z0-9]+", name.lower()) if t]
+    kinds = {"cpu" if t.startswith("cpu") else "gpu" for t in tokens if t.startswith(("cpu", "gpu", "cuda"))}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def short_dir_labels(directories: Sequence[str]) -> Dict[str, str]:
+    """Each directory's shortest trailing path that no other one shares: a/runs, b/runs -> a/runs, b/runs;
+    logs, fixtures/classic -> logs, classic."""
+    parts = {d: [p for p in re.split(r"[/\\]+", d) if p not in ("", ".")] or [d] for d in set(directories)}
+    labels = {}
+    for directory, mine in parts.items():
+        for count in range(1, len(mine) + 1):
+            tail = mine[-count:]
+            if all(other[-count:] != tail for d, other in parts.items() if d != directory):
+                break
+        labels[directory] = "/".join(tail)
+    return labels
+
+
+def run_from_log(parsed: dict, stem: str, origin: Optional[str] = None) -> dict:
+    """A run entry for a raw log: its name comes from the file stem, its status from what it holds."""
+    name, stack, repeat = split_log_name(stem)
+    epochs = epoch_seconds(parsed)
+    run = {"variant": name, "stack": stack, "repeat": repeat, "status": "ok" if epochs else "failed",
+           "parsed": parsed, "origin": origin, "log": parsed.get("source") or stem}
+    requested = requested_from_name(name)
+    if requested:
+        run["requested_device"] = requested
+    if not epochs:
+        problem = parsed.get("error") or parsed.get("last_exception")
+        run["error"] = (problem.splitlines() if isinstance(problem, str) else []) + [
+            "no completed epoch in the log"]
+    return run
+
+
+def runs_from_record(record: dict, origin: Optional[str] = None) -> List[dict]:
+    """The runs of a results record, each tagged with *origin* (unless it has its own)."""
+    runs = []
+    for run in record.get("runs", []):
+        tagged = dict(run)
+        tagged.setdefault("host", record.get("host"))
+        if tagged.get("origin") is None:
+            tagged["origin"] = origin
+        runs.append(tagged)
+    return runs
+
+
+def epoch_seconds(parsed: Optional[dict]) -> List[float]:
+    """Seconds of each completed epoch that printed a time, in order."""
+    seconds = []
+    for epoch in (parsed or {}).get("epochs") or []:
+        value = epoch.get("seconds") if isinstance(epoch, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and value >= 0:
+            seconds.append(float(value))
+    return seconds
+
+
+def steady_epochs(seconds: Sequence[float]) -> List[float]:
+    """The epochs that measure training: all of them, less the first (compilation) when there are 3+."""
+    return list(seconds[1:]) if len(seconds) >= 3 else list(seconds)
+
+
+def seconds_per_epoch(seconds: Sequence[float]) -> Optional[float]:
+    """Median over completed epochs, leaving out the first epoch when there are three or more."""
+    steady = steady_epochs(seconds)
+    return statistics.median(steady) if steady else None
+
+
+def warmup_seconds(seconds: Sequence[float]) -> Optional[float]:
+    """How much longer the first epoch took than the steady ones (compilation, cache warm-up)."""
+    if len(seconds) < 3:
+        return None
+    return seconds[0] - statistics.median(seconds[1:])
+
+
+def _spread(values: Sequence[float], over: str) -> Optional[dict]:
+    if len(values) < 2:
+        return None
+    low, high, middle = min(values), max(values), statistics.median(values)
+    percent = (high - low) / middle * 100.0 if middle > 0 else None
+    return {"over": over, "n": len(values), "min": low, "max": high, "percent": percent}
+
+
+def _first(values: Iterable[object]) -> object:
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def _run_status(run: dict, fallback: Optional[bool]) -> str:
+    status = run.get("status") or "ok"
+    return "fallback" if status == "ok" and fallback else status
+
+
+def _run_fallback(parsed: dict, requested: Optional[str], used: Optional[str]) -> Optional[bool]:
+    fallback = parsed.get("fallback")
+    if fallback is None and requested == "gpu" and used == "cpu":
+        return True
+    return fallback if isinstance(fallback, bool) else None
+
+
+def _describe(run: dict) -> dict:
+    """One run's facts, with the requested device from the log, else the flags, else the name."""
+    parsed = run.get("parsed") or {}
+    flags = run.get("flags") or {}
+    requested = (parsed.get("device_requested") or device_of(flags.get("device"))
+                 or device_of(flags.get("init_gpu_device")) or run.get("requested_device"))
+    used = parsed.get("device_used")
+    fallback = _run_fallback(parsed, requested, used)
+    seconds = epoch_seconds(parsed)
+    host = run.get("host")
+    return {
+        "run": run, "parsed": parsed, "requested": requested, "used": used, "fallback": fallback,
+        "status": _run_status(run, fallback), "seconds": seconds, "median": seconds_per_epoch(seconds),
+        "hostname": host.get("hostname") if isinstance(host, dict) else host,
+    }
+
+
+def _group(runs: Sequence[dict]) -> List[List[dict]]:
+    groups: Dict[tuple, List[dict]] = {}
+    for run in runs:
+        info = _describe(run)
+        key = (run.get("origin"), info["hostname"], run.get("variant"), run.get("stack"))
+        groups.setdefault(key, []).append(info)
+    return [sorted(group, key=lambda info: info["run"].get("repeat") or 1) for group in groups.values()]
+
+
+def _warmup(info: dict) -> Optional[float]:
+    extra = info["parsed"].get("first_epoch_extra_seconds")
+    if isinstance(extra, (int, float)) and not isinstance(extra, bool):
+        return float(extra)
+    return warmup_seconds(info["seconds"])
+
+
+def _cudnn(value: object) -> Optional[str]:
+    if value is None:
+        return None
+    return str(value).strip()
+
+
+def _row(group: List[dict]) -> dict:
+    medians = [info["median"] for info in group if info["median"] is not None]
+    statuses = [info["status"] for info in group]
+    status = min(statuses, key=lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else 0)
+    fallbacks = [info["fallback"] for info in group]
+    fallback = True if True in fallbacks else (False if False in fallbacks else None)
+    parsed = [info["parsed"] for info in group]
+    first = group[0]
+    if len(medians) >= 2:
+        spread = _spread(medians, "repeats")
+    else:
+        steady = next((steady_epochs(info["seconds"]) for info in group if info["median"] is not None), [])
+        spread = _spread(steady, "epochs")
+    warmups = [w for w in (_warmup(info) for info in group) if w is not None]
+    notes = []
+    if len(group) > 1 and len(set(statuses)) > 1:
+        notes.append("repeats: " + ", ".join(statuses))
+    for info in group:
+        if info["run"].get("stopped_early") == "stable":
+            notes.append("stopped early: epoch times were stable")
+            break
+    errors = _first(info["run"].get("error") or info["parsed"].get("error")
+                    for info in group if info["status"] not in ("ok", "fallback"))
+    if isinstance(errors, str):
+        errors = errors.splitlines()
+    return {
+        "name": first["run"].get("variant"),
+        "stack": first["run"].get("stack"),
+        "host": first["hostname"],
+        "origin": first["run"].get("origin"),
+        "repeats": len(group),
+        "backend": _first(p.get("backend") for p in parsed),
+        "device_requested": _first(info["requested"] for info in group),
+        "device_used": _first(info["used"] for info in group),
+        "gpu_name": _first(p.get("gpu_name") for p in parsed),
+        "cnmem": _first(p.get("cnmem") for p in parsed),
+        "cudnn": _cudnn(_first(p.get("cudnn") for p in parsed)),
+        "epochs": max((len(info["seconds"]) for info in group), default=0),
+        "seconds_per_epoch": statistics.median(medians) if medians else None,
+        "spread": spread,
+        "warmup_seconds": statistics.median(warmups) if warmups else None,
+        "speedup": None,
+        "status": status,
+        "fallback": fallback,
+        "fallback_reason": _first(p.get("fallback_reason") for p in parsed) if fallback else None,
+        "error": list(errors) if errors else None,
+        "data": _first(p.get("data") for p in parsed),
+        "notes": notes,
+        "logs": [info["run"].get("log") for info in group if info["run"].get("log")],
+    }
+
+
+def _matches(row: dict, name: str) -> bool:
+    labels = {row["name"]}
+    if row["stack"]:
+        labels.add("%s@%s" % (row["name"], row["stack"]))
+    return name in labels
+
+
+def choose_baseline(rows: Sequence[dict], name: Optional[str] = None) -> Optional[int]:
+    """Index of the baseline row: the row called *name*, else the first CPU run (see module doc)."""
+    if name:
+        for index, row in enumerate(rows):
+            if _matches(row, name):
+                return index
+        known = sorted({row["name"] for row in rows})
+        raise UserError("--baseline=%s: no run of that name; choose one of: %s"
+                        % (name, ", ".join(known) if known else "(no runs)"))
+    timed = [i for i, row in enumerate(rows) if row["seconds_per_epoch"] is not None and not row["fallback"]]
+    for index in timed:
+        if rows[index]["device_used"] == "cpu":
+            return index
+    for index in timed:
+        if rows[index]["device_used"] is None and rows[index]["device_requested"] == "cpu":
+            return index
+    return None
+
+
+def build(runs: Sequence[dict], baseline: Optional[str] = None) -> dict:
+    """The report: ``{"baseline", "baseline_index", "rows", "hosts", "show_host", "notes"}``.
+
+    Rows keep the order in which their first run appears. Speedup is baseline seconds per epoch
+    divided by the row's. Without a CPU run (and no *baseline*) there are no speedups.
+    """
+    rows = [_row(group) for group in _group(runs)]
+    index = choose_baseline(rows, baseline)
+    notes = []
+    if index is None:
+        notes.append("no CPU run to compare with: no speedups (name one with --baseline)")
+    else:
+        base = rows[index]["seconds_per_epoch"]
+        if base is None:
+            notes.append("baseline %s has no epoch time: no speedups" % rows[index]["name"])
+        else:
+            for row in rows:
+                spe = row["seconds_per_epoch"]
+                row["speedup"] = base / spe if spe else None
+    origins = []
+    for row in rows:
+        label = origin_label(row)
+        if label not in origins:
+            origins.append(label)
+    return {
+        "baseline": rows[index]["name"] if index is not None else None,
+        "baseline_index": index,
+        "rows": rows,
+        "hosts": origins,
+        "show_host": len(origins) > 1,
+        "notes": notes,
+    }
+
+
+def origin_label(row: dict) -> str:
+    """What tells a row's machine/date/directory apart from the others' (the "host" column)."""
+    return row.get("origin") or row.get("host") or "-"

@@ -1,0 +1,98 @@
+"""``--plot PATH``: a PNG or SVG bar chart of seconds per epoch, drawn with matplotlib (optional extra).
+
+matplotlib is the optional extra ``theanogpu[plot]``; without it the command says so in one line.
+"""
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Union
+
+from theanogpu import fsutil
+from theanogpu.errors import UserError
+from theanogpu.report import cells
+
+SUFFIXES = (".png", ".svg")
+ALERT, BASELINE, NORMAL = "#c0392b", "#8a8a8a", "#3b6ea5"
+
+
+def _pyplot():  # noqa: ANN202 - matplotlib's module type
+    try:
+        import matplotlib  # noqa: PLC0415
+
+        matplotlib.use("Agg")  # files only: never open a window or need a display
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+    except ImportError:
+        raise UserError("--plot needs matplotlib, which is not installed: pip install 'theanogpu[plot]' "
+                        "(or pip install matplotlib)") from None
+    return plt
+
+
+def check_path(path: Union[str, Path]) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise UserError("--plot=%s: the file name must end in .png or .svg" % path)
+    return path
+
+
+def write_plot(report: dict, path: Union[str, Path]) -> None:
+    """Draw the chart and write it to *path* atomically (format from the suffix)."""
+    path = check_path(path)
+    plt = _pyplot()
+    rows = [row for row in report["rows"] if row["seconds_per_epoch"] is not None]
+    if not rows:
+        raise UserError("--plot=%s: no run has an epoch time to plot" % path)
+    labels = [cells.label(report, row) for row in rows]
+    values = [row["seconds_per_epoch"] for row in rows]
+    baseline = report["rows"][report["baseline_index"]] if report["baseline_index"] is not None else None
+    colors = [ALERT if row["fallback"] or row["status"] != "ok" else BASELINE if row is baseline else NORMAL
+              for row in rows]
+    figure, axes = plt.subplots(figsize=(8, 1.2 + 0.5 * len(rows)))
+    try:
+        positions = list(range(len(rows)))[::-1]
+        axes.barh(positions, values, color=colors)
+        axes.set_yticks(positions)
+        axes.set_yticklabels(labels)
+        axes.set_xlabel("seconds per epoch (shorter is faster)")
+        axes.set_xlim(0, max(values) * 1.3)
+        for position, row in zip(positions, rows):
+            text = "%s s" % cells.number(row["seconds_per_epoch"])
+            if row["speedup"] is not None:
+                text += "  %s" % cells.speedup(row["speedup"])
+            if row["fallback"]:
+                text += "  fell back to CPU"
+            axes.text(row["seconds_per_epoch"], position, "  " + text, va="center")
+        axes.set_title("theanogpu: seconds per epoch")
+        figure.tight_layout()
+        _save(figure, path)
+    finally:
+        plt.close(figure)
+
+
+def _save(figure: object, path: Path) -> None:
+    fmt = path.suffix.lower().lstrip(".")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt)
+    data = buffer.getvalue()
+    if fmt == "svg":
+        fsutil.atomic_write_text(path, data.decode("utf-8"))
+        return
+    _atomic_write_bytes(path, data)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, str(path))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

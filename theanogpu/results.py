@@ -1,0 +1,192 @@
+"""results.json (schema 1): build, check, save atomically, load, merge.
+
+A results file is the record of one comparison: the machine it ran on and one entry per run
+(variant x stack x repeat) with its status and its parse object. `compare` rewrites it after every
+run, so it must never be left half-written; `report` reads any number of them, from any machine.
+"""
+
+import datetime
+import json
+import math
+import re
+from pathlib import Path
+from typing import List, Optional, Sequence, Union
+
+from theanogpu import fsutil
+from theanogpu.errors import UserError
+
+SCHEMA = 1
+STATUSES = ("ok", "failed", "timeout", "interrupted", "skipped")
+
+
+class ResultsError(UserError):
+    """A results.json that cannot be used; the message names the file."""
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_results(host: Optional[dict] = None, created: Optional[str] = None) -> dict:
+    """An empty schema-1 record; *host* defaults to this machine (see hostinfo.collect)."""
+    if host is None:
+        from theanogpu import hostinfo  # noqa: PLC0415 - runs nvidia-smi: only when needed
+
+        host = hostinfo.collect()
+    return {"schema": SCHEMA, "created": created or utc_now(), "host": host, "runs": []}
+
+
+def run_key(run: dict) -> tuple:
+    """What identifies a run inside one comparison: (variant, stack, repeat)."""
+    return (run.get("variant"), run.get("stack"), run.get("repeat", 1))
+
+
+def add_run(record: dict, run: dict) -> dict:
+    """Append *run* to *record* (in place) and return *record*."""
+    record["runs"].append(run)
+    return record
+
+
+def replace_run(record: dict, run: dict) -> dict:
+    """Put *run* in place of an earlier run with the same key (a resumed comparison), else append it."""
+    key = run_key(run)
+    for index, earlier in enumerate(record["runs"]):
+        if run_key(earlier) == key:
+            record["runs"][index] = run
+            return record
+    return add_run(record, run)
+
+
+def json_safe(value: object) -> object:
+    """*value* with non-finite floats (a diverged loss: nan) as strings, so the file is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(json_safe(record), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def save(path: Union[str, Path], record: dict) -> None:
+    """Check *record* and write it to *path* atomically (readers see the old or the new file)."""
+    validate(record, str(path))
+    record["updated"] = utc_now()
+    fsutil.atomic_write_text(path, dumps(record))
+
+
+def validate(record: object, source: str) -> dict:
+    """*record* if it is a schema-1 results record; otherwise ResultsError naming *source*."""
+    if not isinstance(record, dict):
+        raise ResultsError("%s: not a theanogpu results file (expected a JSON object, found %s)"
+                           % (source, type(record).__name__))
+    if "schema" not in record:
+        raise ResultsError('%s: not a theanogpu results file (no "schema" key); give results.json files or '
+                           "training logs" % source)
+    schema = record["schema"]
+    if schema != SCHEMA or isinstance(schema, bool):
+        newer = isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA
+        raise ResultsError("%s: results schema %r, this theanogpu reads schema %d%s"
+                           % (source, schema, SCHEMA, "; upgrade theanogpu to read it" if newer else ""))
+    runs = record.get("runs")
+    if not isinstance(runs, list):
+        raise ResultsError('%s: "runs" must be a list of runs' % source)
+    for number, run in enumerate(runs, 1):
+        if not isinstance(run, dict):
+            raise ResultsError("%s: run %d is not a JSON object" % (source, number))
+        if not isinstance(run.get("variant"), str) or not run["variant"]:
+            raise ResultsError('%s: run %d has no "variant" name' % (source, number))
+        if not isinstance(run.get("status"), str):
+            raise ResultsError('%s: run %d (%s) has no "status"' % (source, number, run["variant"]))
+        parsed = run.get("parsed")
+        if parsed is not None and not isinstance(parsed, dict):
+            raise ResultsError('%s: run %d (%s): "parsed" must be an object' % (source, number, run["variant"]))
+    host = record.get("host")
+    if host is not None and not isinstance(host, dict):
+        raise ResultsError('%s: "host" must be an object' % source)
+    return record
+
+
+def _cut_short(text: str, exc: json.JSONDecodeError) -> bool:
+    """Whether the JSON error is the text running out (a truncated file) rather than bad text."""
+    if exc.msg.startswith("Unterminated string"):  # an open string runs to the end of the text
+        return True
+    rest = text[exc.pos:].strip()
+    # A number or literal cut mid-way ("1.", "2e-", "tru") fails just before the end.
+    return not rest or bool(re.fullmatch(r"[.eE][+-]?|[+-]", rest)) or any(
+        word.startswith(rest) for word in ("true", "false", "null", "NaN", "Infinity", "-Infinity"))
+
+
+def loads(text: str, source: str) -> dict:
+    """Parse and check the text of a results file (pure)."""
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if _cut_short(text, exc):
+            raise ResultsError("%s: the JSON ends early at line %d (truncated, e.g. by a full disk or a copy "
+                               "that stopped); restore it or run the comparison again with the same --out"
+                               % (source, exc.lineno)) from None
+        raise ResultsError("%s: not valid JSON (line %d, column %d: %s)"
+                           % (source, exc.lineno, exc.colno, exc.msg)) from None
+    except RecursionError:
+        raise ResultsError("%s: not a theanogpu results file (JSON nested too deeply)" % source) from None
+    return validate(record, source)
+
+
+def load(path: Union[str, Path]) -> dict:
+    """Read and check a results.json; ResultsError (one line naming the file) when it cannot be used."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsError("%s: no such file" % path) from None
+    except IsADirectoryError:
+        raise ResultsError("%s: is a directory; give the results.json inside it" % path) from None
+    except PermissionError:
+        raise ResultsError("%s: cannot read it (permission denied)" % path) from None
+    except UnicodeDecodeError:
+        raise ResultsError("%s: not a theanogpu results file (not UTF-8 text)" % path) from None
+    except OSError as exc:
+        raise ResultsError("%s: cannot read it (%s)" % (path, exc.strerror or exc)) from None
+    return loads(text, str(path))
+
+
+def load_or_new(path: Union[str, Path], host: Optional[dict] = None) -> dict:
+    """The record at *path* (to resume a comparison) or a new one when there is no file yet.
+
+    A file that exists but cannot be read is an error, never silently replaced: it holds finished runs.
+    """
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return new_results(host)
+    return load(path)
+
+
+def hostname(record: dict) -> Optional[str]:
+    host = record.get("host") or {}
+    name = host.get("hostname") if isinstance(host, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def merge(records: Sequence[dict]) -> dict:
+    """One record holding the runs of all *records*, each run tagged with the host and date it ran on.
+
+    Every run gets ``host`` (that file's host object) and ``created`` unless it carries its own, so
+    runs from several machines or dates stay told apart; the top-level ``host`` is kept only when
+    all records share one host name.
+    """
+    runs: List[dict] = []
+    for record in records:
+        for run in record.get("runs", []):
+            tagged = dict(run)
+            tagged.setdefault("host", record.get("host"))
+            tagged.setdefault("created", record.get("created"))
+            runs.append(tagged)
+    names = {hostname(record) for record in records}
+    created = sorted(r["created"] for r in records if isinstance(r.get("created"), str))
+    return {"schema": SCHEMA, "created": created[0] if created else utc_now(),
+            "host": records[0].get("host") if len(names) == 1 and records else None, "runs": runs}

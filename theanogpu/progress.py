@@ -22,7 +22,7 @@ def _seconds(value: Optional[float]) -> str:
 
 class CompareProgress:
     def __init__(self, stream: IO[str]) -> None:
-        self.console = Console(file=stream, highlight=False)
+        self.console = Console(file=stream, highlight=False, soft_wrap=True)
         self.live = self.console.is_terminal
         self.status = None
         self.total = 0

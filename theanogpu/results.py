@@ -104,7 +104,8 @@ def validate(record: object, source: str) -> dict:
             raise ResultsError('%s: run %d (%s) has no "status"' % (source, number, run["variant"]))
         parsed = run.get("parsed")
         if parsed is not None and not isinstance(parsed, dict):
-            raise ResultsError('%s: run %d (%s): "parsed" must be an object' % (source, number, run["variant"]))
+            raise ResultsError('%s: run %d (%s): "parsed" must be an object'
+                               % (source, number, run["variant"]))
     host = record.get("host")
     if host is not None and not isinstance(host, dict):
         raise ResultsError('%s: "host" must be an object' % source)

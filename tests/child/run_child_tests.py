@@ -301,11 +301,30 @@ class Runner:
         argv = [sys.executable, "-u", EXAMPLE, "--epochs", "1", "--samples", "64"]
         code, out, err = self.run(argv, self.env(THEANO_FLAGS=flags), EXAMPLE_TIMEOUT)
         text = out + "\n" + err
-        check(code == 0, "%s exited %s:\n%s" % (" ".join(argv[1:]), code, tail(text, 25)))
-        check(re.search(r"^Epoch 1/1\s*$", text, re.M), "no `Epoch 1/1` line in its output:\n%s" % tail(text, 25))
-        check(re.search(r"\bloss: [-+0-9.e]+", text), "no completed epoch (loss) in its output:\n%s"
-              % tail(text, 25))
-        return "one epoch of %d samples in %.0f s" % (64, self.last_seconds)
+        check(code == 0, "%s exited %s:%s" % (" ".join(argv[1:]), code, tail(text, 25)))
+        backend = self.stack["env"].get("KERAS_BACKEND", "theano")
+        device = example_record(text, "theanogpu-device")
+        check(device.get("backend") == backend and device.get("device") == "cpu",
+              "asked for backend %s on the CPU, the example reports %s" % (backend, device))
+        result = example_record(text, "theanogpu-result")
+        check(result.get("epochs") == 1 and len(result.get("epoch_seconds") or []) == 1,
+              "the example did not report one finished epoch: %s" % result)
+        # Keras's own epoch line (all versions print `loss: <value>` once an epoch is done).
+        check(re.search(r"\bloss: [-+0-9.e]+", text), "no completed epoch (loss) in its output:%s" % tail(text, 25))
+        return "one epoch of 64 samples on %s/%s in %.0f s (Keras %s)" % (
+            backend, device.get("device"), self.last_seconds, result.get("keras"))
+
+
+def example_record(text, tag):
+    """The JSON object of the example's last ``<tag>: {...}`` line."""
+    found = [line.split(":", 1)[1] for line in text.splitlines() if line.startswith(tag + ":")]
+    check(found, "the example printed no `%s:` line:%s" % (tag, tail(text, 25)))
+    try:
+        record = json.loads(found[-1])
+    except ValueError:
+        raise Failed("the example's %s line is not JSON: %s" % (tag, found[-1][:200])) from None
+    check(isinstance(record, dict), "the example's %s line is not a JSON object" % tag)
+    return record
 
 
 def tail(text, lines=8):

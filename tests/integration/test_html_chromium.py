@@ -61,19 +61,29 @@ def page_requests(netlog: Path) -> list:
 
 
 class Dom(HTMLParser):
+    """Table rows as lists of cell texts, with each <tr>'s attributes."""
+
     def __init__(self) -> None:
         super().__init__()
         self.rows, self.cells, self.tags = [], [], []
+        self.cell = None
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         if tag == "tr":
             self.rows.append(dict(attrs))
             self.cells.append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.cells[-1].append("".join(self.cell).strip())
+            self.cell = None
 
     def handle_data(self, data):
-        if self.cells and self.tags and self.tags[-1] in ("td", "th"):
-            self.cells[-1].append(data.strip())
+        if self.cell is not None:
+            self.cell.append(data)
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +115,14 @@ def test_chromium_renders_the_table_without_console_errors_or_network(report_htm
     dom = Dom()
     dom.feed(seen["dom"])
     assert "svg" in dom.tags and "rect" in dom.tags
-    rows = [cells for attrs, cells in zip(dom.rows, dom.cells) if "data-status" in attrs]
-    statuses = [attrs["data-status"] for attrs in dom.rows if "data-status" in attrs]
-    assert [cells[0] for cells in rows] == ["cpu", "gpu", "gpu-cnmem", "gpu-fallback"]
-    assert statuses == ["ok", "ok", "ok", "fallback"]
-    assert "5.69x" in rows[1] and rows[2][-4] in ("7.67x", "7.68x") and "80%" in rows[2]
+    header = dom.cells[0]
+    rows = [dict(zip(header, cells), tr=attrs) for attrs, cells in zip(dom.rows, dom.cells) if "data-status" in attrs]
+    assert [row["name"] for row in rows] == ["cpu", "gpu", "gpu-cnmem", "gpu-fallback"]
+    assert [(row["used"], row["CNMeM"], row["cuDNN"], row["speedup"]) for row in rows[:3]] == [
+        ("cpu", "-", "-", "1.00x"), ("gpu", "off", "5105", "5.69x"), ("gpu", "80%", "5105", "7.67x")]
+    fell = rows[3]
+    assert (fell["asked"], fell["used"], fell["status"], fell["fallback"]) == ("gpu", "cpu", "FALLBACK", "yes")
+    assert fell["tr"]["data-status"] == "fallback" and "alert" in fell["tr"]["class"]
 
 
 def test_the_checks_catch_a_page_that_loads_from_the_network(tmp_path):

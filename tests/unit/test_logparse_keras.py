@@ -96,8 +96,8 @@ def test_keras3_bars_with_ansi_codes_and_redraws():
     """Keras 3 always redraws with \\b and \\r on POSIX and colours the bar with ANSI codes."""
     def bar(current, target, time, extra=""):
         done = 20 * current // target
-        return ("\x1b[1m%d/%d\x1b[0m \x1b[32m%s\x1b[0m\x1b[37m%s\x1b[0m \x1b[1m%s\x1b[0m 10ms/step - accuracy: 0.4334 - "
-                "loss: 1.5440%s" % (current, target, "━" * done, "━" * (20 - done), time, extra))
+        return ("\x1b[1m%d/%d\x1b[0m \x1b[32m%s\x1b[0m\x1b[37m%s\x1b[0m \x1b[1m%s\x1b[0m 10ms/step - "
+                "accuracy: 0.4334 - loss: 1.5440%s" % (current, target, "━" * done, "━" * (20 - done), time, extra))
 
     text = "Epoch 1/2\n"
     previous = 0
@@ -107,7 +107,8 @@ def test_keras3_bars_with_ansi_codes_and_redraws():
         previous = len(line) - 34
     text += BS * previous + "\r" + bar(1563, 1563, "16s", " - val_accuracy: 0.5466 - val_loss: 1.2493") + "\n"
     text += "Epoch 2/2\n" + bar(1563, 1563, "17s", " - val_accuracy: 0.6 - val_loss: 1.1") + "\n"
-    text += "\x1b[1m313/313\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m\x1b[37m\x1b[0m \x1b[1m2s\x1b[0m 6ms/step - accuracy: 0.7\n"
+    text += ("\x1b[1m313/313\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m\x1b[37m\x1b[0m \x1b[1m2s\x1b[0m 6ms/step - "
+             "accuracy: 0.7\n")
     result = parse_text(text)
     assert seconds(result) == [16.0, 17.0]
     assert result["epochs"][0]["metrics"]["val_loss"] == 1.2493
@@ -217,7 +218,9 @@ def test_progress_recogniser_returns_none_for_other_lines():
     ("  1/10 [==>...........................] - ETA: 9s - loss: 1.0000   " + BS * 40, False),
     ("  1/10 [==>...........................] - ETA: 9s", False),
     ("  12/1563 ━━━━━━━━━━━━━━━━━━━━ 7s 5ms/step", False),
+    ("  1/10 [==>....] - ETA: 1:02:03 - loss: nan - acc: 1.2345e-04  ", False),
     ("  1/10 [==>....] - ETA: 9s - loss: 1.0Using gpu device 0: X (CNMeM is disabled, cuDNN 5005)", True),
+    ('  1/10 [==>....] - ETA: 9s - loss: 1.0theanogpu-device: {"device": "cpu", "name": null}', True),
     ("  1/10 [==>....] - ETA: 9s - loss: 1.02023-11-25 04:07:16.813872: I tensorflow/x.cc:442] Loaded cuDNN "
      "version 8600", True),
 ])
@@ -225,6 +228,12 @@ def test_glued_text_after_an_intermediate_update(update, is_glued):
     from theanogpu.logparse.keras import glued
 
     assert glued(update) is is_glued
+
+
+def test_device_line_glued_to_an_update_is_still_read():
+    result = parse_text('Epoch 1/1\n\r  1/10 [==>....] - ETA: 9s - loss: 1.0theanogpu-device: {"backend": "theano", '
+                        '"device": "cpu", "requested": "gpu", "name": null, "reason": null}\n')
+    assert result["device_used"] == "cpu" and result["fallback"] is True
 
 
 def test_tf_line_glued_to_an_update_is_still_read():

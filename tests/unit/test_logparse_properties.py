@@ -37,24 +37,26 @@ def valid(result):
     assert result["device_used"] in ("gpu", "cpu", None)
     assert result["fallback"] in (True, False, None)
     json.dumps(result, allow_nan=False)
+    # The per-line guard turns a bug into a warning; no input here may trigger it.
+    assert not [w for w in result["warnings"] if w.startswith("parser error")], result["warnings"]
     for epoch in result["epochs"]:
         assert epoch["seconds"] is None or epoch["seconds"] >= 0
     return result
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=4000))
 def test_random_bytes(data):
     valid(parse_stream(io.BytesIO(data)))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=2000))
 def test_random_text(text):
     valid(parse_text(text))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.sampled_from(REAL_LINES + SYNTHETIC), NOISE), max_size=60), st.randoms())
 def test_random_mixes_of_real_lines_with_noise_and_truncation(pieces, rnd):
     text = "".join(piece if piece in ("\r", "\n") or rnd.random() < 0.3 else piece + "\n" for piece in pieces)

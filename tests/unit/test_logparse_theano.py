@@ -81,7 +81,8 @@ def test_initialisation_failed_then_cpu():
                         "Can't use the GPU, no devices support CUDA\nEpoch 1/1\n 5s - loss: 0.5\n")
     assert result["device_used"] == "cpu"
     assert result["fallback"] is True
-    assert result["fallback_reason"] == "initialisation of device gpu failed: Can't use the GPU, no devices support CUDA"
+    assert result["fallback_reason"] == ("initialisation of device gpu failed: Can't use the GPU, no devices "
+                                         "support CUDA")
     assert [e["seconds"] for e in result["epochs"]] == [5.0]
 
 

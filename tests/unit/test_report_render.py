@@ -188,3 +188,10 @@ def test_every_format_handles_no_rows_and_no_baseline(fmt):
     assert render(model.build([]), fmt)
     only_gpu = model.build([run("gpu", [1, 1, 1])])
     assert "no CPU run" in render(only_gpu, fmt) or fmt == "csv"
+
+
+def test_a_fallback_to_another_gpu_is_not_called_a_cpu_fallback():
+    moved = run("gpu2", [10, 10, 10], fallback=True, fallback_reason="Bad device number 2; ran on gpu0 instead")
+    text = " ".join(render(model.build([moved]), "text").split())  # the note is wrapped to 80 columns
+    assert "!! gpu2@theano08: fell back to another GPU: Bad device number 2; ran on gpu0 instead" in text
+    assert "CPU:" not in text

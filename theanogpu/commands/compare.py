@@ -9,26 +9,26 @@ Usage:
 
 Options:
   --matrix=FILE       INI file, one [section] per variant, keys are Theano flags
-                      [default: the cpu, gpu and gpu-cnmem variants of templates/default.ini].
+                      (default: the cpu, gpu and gpu-cnmem variants of templates/default.ini).
   --variant=SPEC      Add a variant: NAME:key=value,key=value (values quoted as in THEANO_FLAGS).
   --stack=NAME        Where to run: a built-in stack (theano08, theano09, theano10), one of
-                      yours, a path to a python or a venv. Repeatable. [default: the current
-                      python if it imports Theano, else theano10, built first if needed]
-  --script=PATH       Training script [default: the bundled examples/cifar10_cnn.py].
+                      yours, a path to a python or a venv. Repeatable. (default: the current
+                      python if it imports Theano, else theano10, built first if needed)
+  --script=PATH       Training script (default: the bundled examples/cifar10_cnn.py).
   --epochs=N          Epochs per run (passed to the script as --epochs N).
   --samples=N         Training samples per run (passed as --samples N).
   --data=DIR          CIFAR-10 python batches (passed as --data DIR); without it the example uses
                       ~/.keras/datasets/cifar-10-batches-py, else clearly labelled synthetic data.
   --arg=ARG           One more argument for the script (repeatable).
-  --repeat=N          Run every variant N times, interleaved [default: 1].
+  --repeat=N          Run every variant N times, interleaved (default: 1).
   --timeout=SECONDS   Kill a run (its whole process group) after this long; recorded as timeout.
-  --out=DIR           Output directory [default: theanogpu-runs/<timestamp>]. Running again with
+  --out=DIR           Output directory (default: theanogpu-runs/<timestamp>). Running again with
                       the same --out resumes: finished runs are kept and skipped.
   --resume            Resume the newest comparison under theanogpu-runs/ (when --out is not given).
   --until-stable      Stop a run once its last 3 epochs agree within 2 % (the first epoch, which
                       carries compilation, never counts); the report says so.
-  --baseline=NAME     Variant that speedups are relative to [default: the first CPU run].
-  --format=FMT        Final report format: text, markdown, csv, json or html [default: text].
+  --baseline=NAME     Variant that speedups are relative to (default: the first CPU run).
+  --format=FMT        Final report format: text, markdown, csv, json or html (default: text).
   --dry-run           Print each run's exact command, environment and config file; run nothing.
 
 Each run gets THEANO_FLAGS from its variant (re-spelled for the stack's Theano: device=gpu becomes

@@ -51,7 +51,8 @@ def _is_results_file(path: Path) -> bool:
 def _results_labels(records: List[Tuple[Path, dict]]) -> List[str]:
     """The host of each record, with its date where one host has several records."""
     names = [results.hostname(record) or str(path.parent) for path, record in records]
-    short = [name.split(".")[0] if results.hostname(record) else name for name, (_, record) in zip(names, records)]
+    short = [name.split(".")[0] if results.hostname(record) else name
+             for name, (_, record) in zip(names, records)]
     if len(set(short)) == len(set(names)):  # gpu-node-17.cluster.example.org -> gpu-node-17
         names = short
     labels = []

@@ -86,12 +86,40 @@ def parse_path(path: Union[str, "os.PathLike[str]"], source: Optional[str] = Non
     path = os.fspath(path)
     if os.path.isdir(path):
         raise IsADirectoryError(21, "Is a directory", path)
-    if path.endswith(".gz"):
-        import gzip  # noqa: PLC0415 - rare
+    parser = LogParser(path if source is None else source, requested_device, flags)
+    if not path.endswith(".gz"):
+        with open(path, "rb") as binary:
+            parser.feed_binary(binary)
+        return parser.result()
+    import gzip  # noqa: PLC0415 - rare
+    import zlib  # noqa: PLC0415
 
-        opener = gzip.open
-    else:
-        opener = open
-    with opener(path, "rb") as binary:
-        return parse_stream(binary, source=path if source is None else source,
-                            requested_device=requested_device, flags=flags)
+    with gzip.open(path, "rb") as packed:
+        reader = _GzipReader(packed)
+        try:
+            parser.feed_binary(reader)
+        except zlib.error as exc:
+            raise OSError(5, "corrupt gzip data (%s)" % exc, path) from None
+    if reader.truncated:
+        if not reader.size:
+            raise OSError(5, "not a complete gzip file", path)
+        parser.warn("the compressed log ends early (truncated .gz): parsed what was there")
+    return parser.result()
+
+
+class _GzipReader:
+    """A gzip file whose early end (a run killed while compressing) reads as the end of the log."""
+
+    def __init__(self, packed: BinaryIO) -> None:
+        self._packed = packed
+        self.size = 0
+        self.truncated = False
+
+    def read(self, size: int) -> bytes:
+        try:
+            data = self._packed.read1(size)  # read1: what was decompressed survives an early end
+        except EOFError:
+            self.truncated = True
+            return b""
+        self.size += len(data)
+        return data

@@ -28,6 +28,8 @@ KEYWORDS = ("Epoch", "backend", "Train on", "Downloading data from")
 # count that has not reached its target ("13184/60000 ...") is an intermediate update, done with
 # unless glued() finds other text after its metrics.
 INTERMEDIATE = re.compile(r" *(\d+)/(?!\1 )\d+ ")
+# The same for Keras 3 before its ANSI colour codes are removed (it always writes them).
+KERAS3_INTERMEDIATE = re.compile(r"\x1b\[1m *(\d+)/(?!\1\x1b)\d+\x1b\[0m ")
 _COUNT = re.compile(r" *(\d+)/(\d+|Unknown|-1)(?= |$)")
 _TIME = re.compile(
     r" *(?P<bar>\[[=>.]*\]|━+)? *(?:- +)?"
@@ -41,6 +43,7 @@ _TRAIN_ON = re.compile(r"Train on (\d+) (samples|steps)(?:, validate on (\d+) (?
 
 _UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 PROGRESS: Observations = [("progress", {})]
+VALUE_CHARS = "0123456789.+-eEnaifs:"  # what a metric value or an ETA is made of
 
 
 def glued(update: str) -> bool:
@@ -48,11 +51,11 @@ def glued(update: str) -> bool:
 
     In a merged stdout+stderr log a stderr line lands right after a progress update that has no
     newline yet (``... - loss: 1.0Using gpu device 0: ...``). In a genuine update whatever follows the
-    last ``": "`` is one value (then padding, or the backspaces of the next redraw).
+    last ``": "`` is one value: a number, nan, inf or an ETA (then padding, or the backspaces of the
+    next redraw).
     """
     colon = update.rfind(": ")
-    space = update.find(" ", colon + 2) if colon >= 0 else -1
-    return space >= 0 and bool(update[space:].strip(" \b"))
+    return colon >= 0 and bool(update[colon + 2:].rstrip(" \b").strip(VALUE_CHARS))
 
 
 def parse_metrics(text: str, pos: int = 0) -> dict:

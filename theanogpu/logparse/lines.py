@@ -106,9 +106,15 @@ class Splitter:
                 line = line[:MAX_SEGMENT]
             if "\r" in line:
                 parts = line.split("\r")
-                self._emit(parts[0], new)
-                for part in parts[1:]:
-                    self._emit(part, False)
+                if max(map(len, parts)) > MAX_SEGMENT:
+                    self._emit(parts[0], new)
+                    for part in parts[1:]:
+                        self._emit(part, False)
+                else:
+                    # A redrawn progress line: many short segments, no per-segment length test.
+                    sink(parts[0], new)
+                    for index in range(1, len(parts)):
+                        sink(parts[index], False)
             else:
                 sink(line, new)
             new = True

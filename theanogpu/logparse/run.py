@@ -19,7 +19,7 @@ The rules, in one place (each documented where it is applied):
 import codecs
 import re
 import statistics
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from theanogpu.logparse import keras, modern, tensorflow, theano_gpuarray, theano_old
 from theanogpu.logparse.lines import MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
@@ -38,6 +38,8 @@ _PREFILTER = re.compile("|".join(sorted({re.escape(k) for m in (keras, theano_ol
                                         | {"Traceback"}, key=len, reverse=True)))
 _PROGRESS_START = frozenset(" -0123456789")
 _INTERMEDIATE = keras.INTERMEDIATE.match
+_KERAS3_INTERMEDIATE = keras.KERAS3_INTERMEDIATE.match
+_VALUE_CHARS = keras.VALUE_CHARS
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning)\b(?::.*)?$")
 _TIMESTAMP_TOLERANCE = 1.0  # Keras truncates (1.x/2.0) or rounds (2.1+) its seconds
 
@@ -345,7 +347,8 @@ class _Run:
     def _on_run_line(self, data: dict, t: Optional[float], seq: int) -> None:
         self.run_info = data
         flags = data.get("flags")
-        requested = device_kind(data.get("requested")) or requested_from_flags(flags if isinstance(flags, dict) else None)
+        requested = device_kind(data.get("requested")) or requested_from_flags(
+            flags if isinstance(flags, dict) else None)
         if requested and self.requested_line is None:
             self.requested_line = requested
 
@@ -424,8 +427,7 @@ class LogParser:
         self._run = _Run(requested or requested_from_flags(flags))
         self._splitter = Splitter(self._segment)
         self._decoder = None
-        self._t: Optional[float] = None
-        self._first_t: Optional[float] = None
+        self._time: Union[float, str, None] = None  # a str until needed: most lines never need it
         self._timestamped = False
         self._seq = 0
         self._errors = 0
@@ -453,17 +455,27 @@ class LogParser:
         """One output line as the runner sees it (no timestamp prefix; ``\\r`` inside is kept)."""
         self._splitter.close()
         if t is not None:
-            self._set_time(float(t))
+            self._time = float(t)
+            self._timestamped = True
         parts = text.split("\r") if "\r" in text else (text,)
         for index, part in enumerate(parts):
             self._segment(part[:MAX_SEGMENT], index == 0, prefixed=False)
 
+    def warn(self, text: str) -> None:
+        """Add a warning of the caller's own to the result (e.g. about how the log was read)."""
+        self._run.warn(text)
+
     # -- the hot path --------------------------------------------------------------------------
-    def _set_time(self, t: float) -> None:
-        self._t = t
-        self._timestamped = True
-        if self._first_t is None:
-            self._first_t = t
+    def _now(self) -> Optional[float]:
+        """The current line's time (seconds since the run started), or None in a plain log."""
+        t = self._time
+        if t.__class__ is str:
+            try:
+                t = float(t)
+            except ValueError:
+                t = None
+            self._time = t
+        return t
 
     def _segment(self, seg: str, new_line: bool, prefixed: bool = True) -> None:
         # Runs for every segment of the log: the common cases (blank, intermediate progress, a line
@@ -471,17 +483,25 @@ class LogParser:
         self._seq += 1
         try:
             if new_line and prefixed and seg[:1] == "[":
-                match = PREFIX.match(seg)
-                if match is not None:
-                    self._set_time(float(match.group(1)))
-                    seg = seg[match.end():]
+                if seg[13:15] == "] " and seg[11] == " " and seg[7] == "." and seg[8:11].isdigit():
+                    # format_line's own fixed-width prefix: no regex, and no float() until needed
+                    self._time = seg[1:11]
+                    self._timestamped = True
+                    seg = seg[15:]
+                else:
+                    match = PREFIX.match(seg)
+                    if match is not None:
+                        self._time = match.group(1)
+                        self._timestamped = True
+                        seg = seg[match.end():]
             if not seg:
                 return
-            if seg[0] in _PROGRESS_START and _INTERMEDIATE(seg) is not None:
-                # keras.glued(seg), inlined: this line runs for nearly every segment of a big log.
+            first = seg[0]
+            if (first in _PROGRESS_START and _INTERMEDIATE(seg) is not None) or (
+                    first == "\x1b" and _KERAS3_INTERMEDIATE(seg) is not None):
+                # not keras.glued(seg), inlined: this runs for nearly every segment of a big log.
                 colon = seg.rfind(": ")
-                space = seg.find(" ", colon + 2) if colon >= 0 else -1
-                if space < 0 or not seg[space:].strip(" \b"):
+                if colon < 0 or not seg[colon + 2:].rstrip(" \b").strip(_VALUE_CHARS):
                     return
             if "\x00" in seg or "\x1b" in seg or "\b" in seg:
                 seg = clean(seg)
@@ -494,7 +514,7 @@ class LogParser:
                 if observations is keras.PROGRESS:
                     observations = None  # an update with other text glued to it: look at that text
                 if observations:
-                    self._run.apply(observations, self._t, self._seq)
+                    self._run.apply(observations, self._now(), self._seq)
                     return
             if _PREFILTER.search(seg) is None:
                 if self._run.wants_any_line():
@@ -517,7 +537,7 @@ class LogParser:
         for recognise in _RECOGNISERS:
             observations = recognise(text)
             if observations:
-                run.apply(observations, self._t, self._seq)
+                run.apply(observations, self._now(), self._seq)
                 return
 
     # -- output --------------------------------------------------------------------------------
@@ -576,7 +596,7 @@ class LogParser:
             "first_epoch_extra_seconds": first_extra,
             "timestamped": self._timestamped,
             "seconds_before_first_epoch": run.epochs.first_header_t if self._timestamped else None,
-            "log_seconds": self._t if self._timestamped else None,
+            "log_seconds": self._now() if self._timestamped else None,
             "device_info": run.device_info,
             "run_info": run.run_info,
             "data": data,

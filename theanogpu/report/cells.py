@@ -106,8 +106,10 @@ def notes(report: dict) -> List[Tuple[str, str]]:
         name = label(report, row)
         if row["fallback"]:
             reason = row.get("fallback_reason")
-            lines.append(("alert", "%s: fell back to CPU%s" % (name, ": " + reason if reason else
-                                                               " (GPU requested, ran on the CPU)")))
+            # The parser also calls it a fallback when Theano moved to another GPU (bad gpuN).
+            where = "another GPU" if row["device_used"] == "gpu" else "CPU"
+            lines.append(("alert", "%s: fell back to %s%s" % (name, where, ": " + reason if reason else
+                                                              " (GPU requested, ran on the %s)" % where)))
         if row["status"] not in ("ok", "fallback"):
             error = [line.rstrip() for line in row.get("error") or [] if line.strip()][-ERROR_LINES:]
             if len(error) == 1:

@@ -100,10 +100,12 @@ def _table(report: dict) -> List[str]:
         '<th scope="col"%s>%s</th>' % (' title="%s"' % titles[h] if h in titles else "", escape(h))
         for h, _ in columns), "<tbody>"]
     for index, row in enumerate(rows):
-        classes = [c for c, on in (("alert", _alert(row)), ("baseline", index == report["baseline_index"])) if on]
+        flags = (("alert", _alert(row)), ("baseline", index == report["baseline_index"]))
+        classes = [name for name, on in flags if on]
         tds = "".join('<td%s>%s</td>' % (' class="num"' if h in numeric else "", escape(cell(row) or "-"))
                       for h, cell in columns)
-        lines.append('<tr class="%s" data-status="%s">%s</tr>' % (" ".join(classes), escape(row["status"]), tds))
+        lines.append('<tr class="%s" data-status="%s">%s</tr>'
+                     % (" ".join(classes), escape(row["status"]), tds))
     lines.append("</tbody></table></div>")
     return lines
 

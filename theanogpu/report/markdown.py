@@ -32,7 +32,8 @@ def render(report: dict, color: bool = False, width: int = 80) -> str:
         values = ([origin_label(row)] if report["show_host"] else []) + [
             name, row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
             cells.cudnn(row["cudnn"]), str(row["epochs"]), str(row["repeats"]),
-            cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"]), cells.speedup(row["speedup"]),
+            cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"]),
+            cells.speedup(row["speedup"]),
             status]
         lines.append("| " + " | ".join(_escape(value or "-") for value in values) + " |")
     lines.append("")

@@ -76,7 +76,8 @@ def _shrunk(columns: List[Column], natural: List[int], width: int) -> Optional[L
     """Widths that fit *width* with one-space gaps by shortening the shrinkable columns, or None."""
     widths = list(natural)
     while sum(widths) + len(widths) - 1 > width:
-        shrinkable = [i for i, column in enumerate(columns) if column.shrink_to and widths[i] > column.shrink_to]
+        shrinkable = [i for i, column in enumerate(columns)
+                      if column.shrink_to and widths[i] > column.shrink_to]
         if not shrinkable:
             return None
         widest = max(shrinkable, key=lambda i: widths[i])
@@ -84,7 +85,8 @@ def _shrunk(columns: List[Column], natural: List[int], width: int) -> Optional[L
     return widths
 
 
-def _layout(columns: List[Column], table: List[List[str]], width: int) -> Optional[Tuple[List[int], str, list]]:
+def _layout(columns: List[Column], table: List[List[str]],
+            width: int) -> Optional[Tuple[List[int], str, List[int]]]:
     """(widths, gap, kept column indexes): whole with two spaces or one, else shortened, else narrower."""
     natural = [max(len(line[i]) for line in table) for i in range(len(columns))]
     for gap in (2, 1):

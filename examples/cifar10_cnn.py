@@ -113,6 +113,7 @@ def _field(batch, name):
 
 def load_batch(path):
     """(images uint8 (n, 3, 32, 32), labels int64 (n,)) from one official batch file."""
+    failure = None
     try:
         with open(path, "rb") as handle:
             if sys.version_info[0] >= 3:
@@ -121,10 +122,12 @@ def load_batch(path):
                 batch = pickle.load(handle)
         data = np.asarray(_field(batch, "data"), dtype=np.uint8)
         labels = np.asarray(_field(batch, "labels"), dtype=np.int64)
-    except (IOError, OSError, EOFError, KeyError, TypeError, ValueError, AttributeError,
-            pickle.UnpicklingError) as exc:
-        raise DataError("%s: not a CIFAR-10 python-version batch (%s: %s)"
-                        % (path, type(exc).__name__, exc))
+    except (IOError, OSError, EOFError, KeyError, TypeError, ValueError, AttributeError, IndexError,
+            ImportError, pickle.UnpicklingError) as exc:
+        failure = "%s: %s" % (type(exc).__name__, exc)
+    # Raised outside the except clause: Python 2 has no `raise ... from`.
+    if failure is not None:
+        raise DataError("%s: not a CIFAR-10 python-version batch (%s)" % (path, failure))
     size = int(np.prod(IMAGE_SHAPE))
     if data.ndim != 2 or data.shape[1] != size or labels.shape != (data.shape[0],):
         raise DataError("%s: not a CIFAR-10 python-version batch (data %s, %d labels; expected (n, %d) "
@@ -522,9 +525,8 @@ def train(args, train_data, test_data):
 
 
 def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
+    value = int(text) if text.strip().lstrip("+-").isdigit() else None
+    if value is None:
         raise argparse.ArgumentTypeError("%r is not a whole number" % text)
     if value < 1:
         raise argparse.ArgumentTypeError("%r must be 1 or more" % text)

@@ -182,6 +182,7 @@ class Runner:
         with open(self.empty_rc, "w") as handle:
             handle.write("# empty on purpose: keeps ~/.theanorc out of the child tests\n")
         self.dialect = theano_dialect(stack)
+        self._probe = None
 
     def env(self, **changes):
         env = dict((k, v) for k, v in os.environ.items() if k not in SCRUBBED)
@@ -229,15 +230,22 @@ class Runner:
         check(not wrong, "not installed as pinned: " + "; ".join(wrong))
         return "%d requirement lines satisfied" % len(self.stack["requirements"])
 
+    def probe_report(self):
+        """The probe's JSON for this stack (run once)."""
+        if self._probe is None:
+            code, out, err = self.run([sys.executable, PROBE], self.env(THEANO_FLAGS=self.compiledir_flag()),
+                                      IMPORT_TIMEOUT)
+            check(code == 0, "probe exited %s: %s" % (code, tail(err)))
+            lines = [line for line in out.splitlines() if line.strip()]
+            check(len(lines) == 1, "probe must print exactly one line (one JSON object), printed %d: %s"
+                  % (len(lines), tail(out)))
+            self._probe = json.loads(lines[0])
+        return self._probe
+
     def check_probe(self):
-        code, out, err = self.run([sys.executable, PROBE], self.env(THEANO_FLAGS=self.compiledir_flag()),
-                                  IMPORT_TIMEOUT)
-        check(code == 0, "probe exited %s: %s" % (code, tail(err)))
-        lines = [line for line in out.splitlines() if line.strip()]
-        check(len(lines) == 1, "probe must print exactly one line (one JSON object), printed %d: %s"
-              % (len(lines), tail(out)))
-        report = json.loads(lines[0])
-        check(isinstance(report, dict) and report.get("probe") == 1, "not a probe report: %s" % lines[0][:200])
+        report = self.probe_report()
+        check(isinstance(report, dict) and report.get("probe") == 1,
+              "not a probe report: %s" % json.dumps(report)[:200])
         python = report["python"]
         check(python["version"] == "%d.%d.%d" % sys.version_info[:3] and python["prefix"] == sys.prefix,
               "probe ran in %s, not in this stack (%s)" % (python, sys.prefix))
@@ -298,6 +306,13 @@ class Runner:
         if not os.path.isfile(EXAMPLE):
             raise Skipped("%s does not exist yet" % os.path.relpath(EXAMPLE, ROOT))
         flags = "device=cpu,floatX=float32," + self.compiledir_flag()
+        note = ""
+        blas = self.dialect and bundled_openblas()
+        if blas and self.probe_report()["theano"]["config"].get("blas.ldflags") == "":
+            # No system BLAS: Theano 0.8 then has no CPU convolution for border_mode='half' (Keras's
+            # 'same'), and 0.9/1.0 fall back to slow NumPy paths. NumPy's wheel ships an OpenBLAS.
+            flags += ',blas.ldflags="-L%s -l:%s"' % blas
+            note = ", linked NumPy's bundled OpenBLAS (no system BLAS)"
         argv = [sys.executable, "-u", EXAMPLE, "--epochs", "1", "--samples", "64"]
         code, out, err = self.run(argv, self.env(THEANO_FLAGS=flags), EXAMPLE_TIMEOUT)
         text = out + "\n" + err
@@ -311,8 +326,23 @@ class Runner:
               "the example did not report one finished epoch: %s" % result)
         # Keras's own epoch line (all versions print `loss: <value>` once an epoch is done).
         check(re.search(r"\bloss: [-+0-9.e]+", text), "no completed epoch (loss) in its output:%s" % tail(text, 25))
-        return "one epoch of 64 samples on %s/%s in %.0f s (Keras %s)" % (
-            backend, device.get("device"), self.last_seconds, result.get("keras"))
+        return "one epoch of 64 samples on %s/%s in %.0f s (Keras %s%s)" % (
+            backend, device.get("device"), self.last_seconds, result.get("keras"), note)
+
+
+def bundled_openblas():
+    """(directory, file name) of the OpenBLAS library that NumPy's wheel ships, or None."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    base = os.path.dirname(numpy.__file__)
+    for directory in (os.path.join(base, ".libs"), base + ".libs"):
+        if os.path.isdir(directory):
+            for name in sorted(os.listdir(directory)):
+                if name.startswith("libopenblas") and ".so" in name:
+                    return directory, name
+    return None
 
 
 def example_record(text, tag):

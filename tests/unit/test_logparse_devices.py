@@ -151,3 +151,33 @@ def test_unknown_requested_device_string_is_ignored():
 def test_plain_cpu_log_without_any_framework_line_is_unknown():
     result = parse_lines(CPU_EPOCH)
     assert result["device_used"] is None and result["fallback"] is None and result["backend"] is None
+
+
+def test_lines_exactly_as_examples_cifar10_cnn_prints_them():
+    """json.dumps(payload, sort_keys=True), with a detail dict and no reason key."""
+    device = {"backend": "theano", "device": "cpu", "name": None, "requested": "gpu",
+              "detail": {"theano": "0.9.0", "config_device": "gpu", "floatX": "float32",
+                         "old_backend": {"cuda_enabled": False, "device_number": None}}}
+    data = {"source": "synthetic", "path": None, "label": "SYNTHETIC data (CIFAR-10 not found locally)", "seed": 1,
+            "train": 2000, "test": 500}
+    result = parse_lines(["theanogpu-data: " + json.dumps(data, sort_keys=True),
+                          "theanogpu-device: " + json.dumps(device, sort_keys=True)] + CPU_EPOCH +
+                         ['theanogpu-result: {"epochs": 1, "epoch_seconds": [152.1]}'])
+    assert result["synthetic_data"] is True and result["data"]["train"] == 2000
+    assert (result["device_used"], result["device_requested"], result["fallback"]) == ("cpu", "gpu", True)
+    assert result["fallback_reason"] == "no GPU was initialised (the log has no GPU device line)"
+    assert result["result_info"] == {"epochs": 1, "epoch_seconds": [152.1]}
+    failed = dict(device, detail={"error": "ImportError: No module named theano"}, device=None)
+    result = parse_lines(["theanogpu-device: " + json.dumps(failed)], requested_device="gpu")
+    # the probe failed: Theano ran without a GPU line, so the CPU; the probe's error is the reason
+    assert (result["device_used"], result["fallback"]) == ("cpu", True)
+    assert result["fallback_reason"] == "ImportError: No module named theano"
+    data["source"] = "cifar10"
+    assert parse_lines(["theanogpu-data: " + json.dumps(data)])["synthetic_data"] is False
+
+
+def test_tensorflow1_device_description_as_name():
+    desc = "device: 0, name: Tesla K80, pci bus id: 0000:00:04.0, compute capability: 3.7"
+    result = parse_lines(["theanogpu-device: " + json.dumps({"backend": "tensorflow", "device": "gpu", "name": desc,
+                                                             "requested": None, "detail": {}})])
+    assert result["gpu_name"] == "Tesla K80"

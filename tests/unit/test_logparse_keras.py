@@ -242,3 +242,16 @@ def test_tf_line_glued_to_an_update_is_still_read():
                         "\r10/10 [==========] - 9s 900ms/step - loss: 0.5\n")
     assert result["cudnn"] == "8600"
     assert seconds(result) == [9.0]
+
+
+def test_short_glued_text_after_an_update_is_not_lost():
+    result = parse_text("\r  1/10 [==>....] - ETA: 9s - loss: 0.9Epoch 2/2\n\r10/10 [==========] - 9s - loss: 0.5\n")
+    assert [(e["epoch"], e["of"]) for e in result["epochs"]] == [(2, 2)]
+
+
+def test_epochs_kept_are_capped_with_a_warning():
+    from theanogpu.logparse.run import MAX_EPOCHS
+
+    result = parse_text("5s - loss: 0.5\n" * (MAX_EPOCHS + 3))
+    assert len(result["epochs"]) == MAX_EPOCHS
+    assert any("only the first %d" % MAX_EPOCHS in w for w in result["warnings"])

@@ -139,3 +139,25 @@ def test_truncated_gzip_parses_what_is_there(tmp_path):
     result = json.loads(proc.stdout)[0]
     assert result["gpu_name"] == "Tesla K80" and 0 < len(result["epochs"]) < 300
     assert any("truncated" in w for w in result["warnings"])
+
+
+def test_timestamped_log_as_compare_writes_it(tmp_path):
+    from theanogpu.logparse import format_line
+
+    events = [(0.01, "m", 'theanogpu-run: {"variant": "gpu-cnmem", "flags": {"device": "gpu", "lib.cnmem": "0.8"}}'),
+              (1.9, "e", "Using gpu device 0: GeForce GTX 1060 (CNMeM is enabled with initial size: 80.0% of memory, "
+                         "cuDNN 5105)"),
+              (2.0, "e", 'theanogpu-device: {"backend": "theano", "device": "gpu", "requested": "gpu", '
+                         '"name": "GeForce GTX 1060", "reason": null}'),
+              (14.0, "o", "Epoch 1/2"), (38.512, "o", "\r2000/2000 [==============================] - 24s - loss: 2.1"),
+              (38.6, "o", "Epoch 2/2"), (58.71, "o", "\r2000/2000 [==============================] - 20s - loss: 1.9")]
+    log = tmp_path / "gpu-cnmem@theano08.log"
+    log.write_text("".join(format_line(*event) + "\n" for event in events), encoding="utf-8")
+    result = json.loads(run("--format", "json", str(log)).stdout)[0]
+    assert [e["seconds"] for e in result["epochs"]] == [24.512, 20.11]
+    assert result["timestamped"] is True and result["seconds_before_first_epoch"] == 14.0
+    assert result["first_epoch_extra_seconds"] == 4.402
+    assert [g["name"] for g in result["gpu_devices"]] == ["GeForce GTX 1060"]
+    assert result["run_info"]["variant"] == "gpu-cnmem"
+    text = run(str(log)).stdout.decode()
+    assert "timed from timestamps" in text and "14 s before the first epoch" in text

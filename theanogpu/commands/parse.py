@@ -107,7 +107,7 @@ def render_text(result: Dict[str, Any]) -> str:
             summary += "; timed from timestamps"
         row("epochs", summary)
         for epoch in epochs:
-            metrics = "  ".join("%s %s" % (k, "nan" if v is None else "%.4g" % v) for k, v in epoch["metrics"].items())
+            metrics = "  ".join("%s %s" % (k, "nan" if v is None else "%g" % v) for k, v in epoch["metrics"].items())
             label = "%s/%s" % (epoch["epoch"], epoch["of"] or "?")
             lines.append("  %10s %-9s %s" % (label, _fmt_seconds(epoch["seconds"]), metrics))
     else:

@@ -28,8 +28,9 @@ extra ones:
   ``first_epoch_extra_seconds``: first epoch minus the median of the others (compilation);
   ``seconds_before_first_epoch``: start-up time until the first ``Epoch`` header (timestamped
   logs); ``log_seconds``: the last timestamp;
-- ``device_info``, ``run_info``, ``data``: the JSON of the ``theanogpu-device:``, ``theanogpu-run:``
-  and ``theanogpu-data:`` lines (modern.py); ``synthetic_data``: ``data["synthetic"]``.
+- ``device_info``, ``run_info``, ``data``, ``result_info``: the JSON of the ``theanogpu-device:``,
+  ``theanogpu-run:``, ``theanogpu-data:`` and ``theanogpu-result:`` lines (modern.py);
+  ``synthetic_data``: the data line says the data was synthetic (null: no data line).
 
 Each epoch is ``{"epoch", "of", "seconds", "metrics"}`` plus ``printed_seconds`` (what Keras
 printed), ``seconds_per_step`` (Keras 2.1+ ``87us/step``) and ``target`` (the N of ``N/N``).

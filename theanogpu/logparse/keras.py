@@ -37,7 +37,7 @@ _TIME = re.compile(
 _VERBOSE2 = re.compile(
     r" *(?:- +)?(?P<sec>\d+)s(?: +- +(?P<step>\d+(?:\.\d+)?)(?P<unit>s|ms|us)/step)?(?= +- +[A-Za-z_][\w./-]*: )")
 _METRIC = re.compile(r" - ([A-Za-z_][\w./-]*): ?(\S+)")
-_HEADER = re.compile(r"\s*Epoch (\d+)/(\d+)\s*$")
+_HEADER = re.compile(r"(?:^|(?<=[\s\d]))Epoch (\d+)/(\d+)\s*$")  # also glued after an update's value
 _BACKEND = re.compile(r"Using (\w+) backend")
 _TRAIN_ON = re.compile(r"Train on (\d+) (samples|steps)(?:, validate on (\d+) (?:samples|steps))?")
 
@@ -114,7 +114,7 @@ def progress(text: str) -> Optional[Observations]:
 
 def observe(text: str) -> Observations:
     if "Epoch" in text:
-        match = _HEADER.match(text)
+        match = _HEADER.search(text)
         if match:
             return [("epoch_header", {"epoch": int(match.group(1)), "of": int(match.group(2))})]
         return NONE

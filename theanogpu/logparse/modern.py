@@ -14,11 +14,16 @@ framework is initialised and the device really in use is known, one line on stdo
 - ``name``: the GPU's name as the framework reports it, or null;
 - ``reason``: why the run is not on the requested device, or null.
 
-Other keys are allowed (e.g. ``cudnn``, ``theano_device``, ``keras``) and kept in the parse object's
-``device_info``. The line is taken as the truth about the device: it comes from inside the process.
+Other keys are allowed (e.g. ``cudnn``, ``detail``: a dict of what the probe saw, whose ``error``
+serves as the reason when there is no ``reason``) and kept in the parse object's ``device_info``.
+The line is taken as the truth about the device: it comes from inside the process.
 
-**The data line.** ``theanogpu-data: {"synthetic": true, "samples": 2000, ...}``: what the training
-data was; kept as ``data`` (and ``synthetic_data``) in the parse object.
+**The data line.** ``theanogpu-data: {"source": "synthetic", "train": 2000, ...}`` (or
+``{"synthetic": true, ...}``): what the training data was; kept as ``data`` in the parse object, and
+``synthetic_data`` is true for ``"synthetic": true`` or ``"source": "synthetic"``.
+
+**The result line.** ``theanogpu-result: {"epochs": 3, "epoch_seconds": [...], ...}``: the script's
+own summary after training; kept as ``result_info``.
 
 **The run line.** ``theanogpu-run: {"variant": "gpu", "flags": {"device": "gpu", ...}}``: what the
 harness asked for, for a runner that writes it into the log (stream ``m``); ``flags`` give
@@ -40,6 +45,7 @@ KEYWORDS = ("theanogpu-", "Using device", "alling back to", "CUDA initialization
 DEVICE_TAG = "theanogpu-device:"
 DATA_TAG = "theanogpu-data:"
 RUN_TAG = "theanogpu-run:"
+RESULT_TAG = "theanogpu-result:"
 
 _USING_DEVICE = re.compile(r"^Using device:? +['\"]?([A-Za-z]+)")
 _TORCH_CUDA_INIT = re.compile(r"CUDA initialization: (.*?)(?: \(Triggered internally.*)?$")
@@ -73,6 +79,9 @@ def observe(text: str) -> Observations:
         if RUN_TAG in text:
             value = _json_object(text, RUN_TAG)
             return [("run_line", value)] if value is not None else NONE
+        if RESULT_TAG in text:
+            value = _json_object(text, RESULT_TAG)
+            return [("result_line", value)] if value is not None else NONE
         return NONE
     if text.startswith("Using device"):
         match = _USING_DEVICE.match(text)

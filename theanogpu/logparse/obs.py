@@ -31,6 +31,7 @@ traceback          ``Traceback (most recent call last):``
 device_line        the ``theanogpu-device:`` JSON object (see modern.py)
 run_line           the ``theanogpu-run:`` JSON object (see modern.py)
 data               the ``theanogpu-data:`` JSON object (see modern.py)
+result_line        the ``theanogpu-result:`` JSON object (see modern.py)
 =================  ============================================================================
 """
 

@@ -26,7 +26,7 @@ from theanogpu.logparse.lines import MAX_SEGMENT, Splitter, clean, feed_binary, 
 from theanogpu.logparse.obs import Observations, device_kind
 from theanogpu.logparse.timestamps import PREFIX
 
-MAX_EPOCHS = 100_000
+MAX_EPOCHS = 20_000  # each kept epoch costs about 1 KB: a bound on memory for absurd logs
 MAX_WARNINGS = 50
 MAX_DEVICES = 64
 MAX_TEXT = 300  # characters kept of a reason or message taken from the log
@@ -40,6 +40,7 @@ _PROGRESS_START = frozenset(" -0123456789")
 _INTERMEDIATE = keras.INTERMEDIATE.match
 _KERAS3_INTERMEDIATE = keras.KERAS3_INTERMEDIATE.match
 _VALUE_CHARS = keras.VALUE_CHARS
+_DIGITS = "0123456789"
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning)\b(?::.*)?$")
 _TIMESTAMP_TOLERANCE = 1.0  # Keras truncates (1.x/2.0) or rounds (2.1+) its seconds
 
@@ -154,8 +155,8 @@ class _Epochs:
             if printed is None or measured >= printed - _TIMESTAMP_TOLERANCE:
                 seconds = round(measured, 3)
             else:
-                self._warn("timestamps give less time than Keras printed (%.3f s < %g s): the child's stdout "
-                           "was probably buffered (run Python with -u); using Keras's seconds" % (measured, printed))
+                self._warn("timestamps give some epochs less time than Keras printed: the child's stdout was "
+                           "probably buffered (run Python with -u); Keras's seconds are used for those")
         return {"epoch": epoch, "of": of, "seconds": seconds, "metrics": data["metrics"],
                 "printed_seconds": printed, "seconds_per_step": data["seconds_per_step"], "target": data["target"],
                 "_start": start}
@@ -203,6 +204,7 @@ class _Run:
         self.device_info: Optional[Dict[str, Any]] = None
         self.run_info: Optional[Dict[str, Any]] = None
         self.data: Optional[Dict[str, Any]] = None
+        self.result_info: Optional[Dict[str, Any]] = None
         self.last_exception: Optional[str] = None
         self.in_traceback = False
         self.want_detail = False       # the next non-empty line is an init failure's reason
@@ -339,7 +341,10 @@ class _Run:
         if isinstance(backend, str) and backend:
             self.backend = backend.lower()
         name = data.get("name")
-        if isinstance(name, str) and name and device_kind(data.get("device")) == "gpu":
+        if isinstance(name, str) and "name: " in name:  # TensorFlow 1.x's physical_device_desc
+            name = name.split("name: ", 1)[1].split(",", 1)[0].strip()
+        if isinstance(name, str) and name and device_kind(data.get("device")) == "gpu" \
+                and all(g["name"] != name for g in self.gpus):
             self._on_gpu_used({"name": name, "device": str(data.get("device")), "context": None}, t, seq)
         if data.get("cudnn") is not None and self.cudnn is None:
             self.cudnn = _short(str(data["cudnn"]))
@@ -354,6 +359,19 @@ class _Run:
 
     def _on_data(self, data: dict, t: Optional[float], seq: int) -> None:
         self.data = data
+
+    def _on_result_line(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.result_info = data
+
+    def synthetic_data(self) -> Optional[bool]:
+        data = self.data
+        if not isinstance(data, dict):
+            return None
+        if isinstance(data.get("synthetic"), bool):
+            return data["synthetic"]
+        if isinstance(data.get("source"), str):
+            return data["source"] == "synthetic"
+        return None
 
     # -- the rules -----------------------------------------------------------------------------
     def requested(self) -> Optional[str]:
@@ -408,8 +426,11 @@ class _Run:
             return self.cpu_reasons[0]
         if failure:
             return failure
-        if self.device_info is not None and self.device_info.get("reason"):
-            return _short(str(self.device_info["reason"]))
+        if self.device_info is not None:
+            detail = self.device_info.get("detail")
+            reason = self.device_info.get("reason") or (detail.get("error") if isinstance(detail, dict) else None)
+            if reason:
+                return _short(str(reason))
         if self.hints:
             return self.hints[0]
         if self.used_by_script == "cpu" and self.gpu_used:
@@ -500,8 +521,11 @@ class LogParser:
             if (first in _PROGRESS_START and _INTERMEDIATE(seg) is not None) or (
                     first == "\x1b" and _KERAS3_INTERMEDIATE(seg) is not None):
                 # not keras.glued(seg), inlined: this runs for nearly every segment of a big log.
+                # Most updates end in one short number ("loss: 0.0952", at most "-1.2345e-04"): no
+                # slicing needed for those.
                 colon = seg.rfind(": ")
-                if colon < 0 or not seg[colon + 2:].rstrip(" \b").strip(_VALUE_CHARS):
+                if colon < 0 or (len(seg) - colon < 14 and seg[-1] in _DIGITS) \
+                        or not seg[colon + 2:].rstrip(" \b").strip(_VALUE_CHARS):
                     return
             if "\x00" in seg or "\x1b" in seg or "\b" in seg:
                 seg = clean(seg)
@@ -572,7 +596,6 @@ class LogParser:
         if len(seconds) >= 2 and epochs[0]["seconds"] is not None:
             first_extra = round(epochs[0]["seconds"] - statistics.median(seconds[1:]), 3)
         error = run.crash or (run.last_exception if run.no_fallback else None)
-        data = run.data
         return {
             "source": self.source,
             "backend": run.backend,
@@ -599,6 +622,7 @@ class LogParser:
             "log_seconds": self._now() if self._timestamped else None,
             "device_info": run.device_info,
             "run_info": run.run_info,
-            "data": data,
-            "synthetic_data": data.get("synthetic") if isinstance(data, dict) and "synthetic" in data else None,
+            "result_info": run.result_info,
+            "data": run.data,
+            "synthetic_data": run.synthetic_data(),
         }

@@ -1,0 +1,57 @@
+"""How much wall time does `theanogpu compare` add over running the same script directly?
+
+Runs a CPU-bound, very chatty training stand-in (benchmarks/workload_train.py) alternately (a) directly,
+output to a file, and (b) through the full `theanogpu compare` command line (process group, timestamped
+log, live parsing of epoch headers, parse and report at the end). Pairs are interleaved so machine noise
+hits both alike; the figure is the ratio of the medians, measured in one run.
+
+    python benchmarks/compare_overhead.py [--pairs 5] [--epochs 4] [--steps 400]
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORKLOAD = HERE / "workload_train.py"
+
+
+def timed(argv, **kwargs):
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, **kwargs)
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=400)
+    args = parser.parse_args()
+    workload_args = ["--epochs", str(args.epochs), "--steps", str(args.steps)]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    direct, harness = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for pair in range(args.pairs):
+            with open(os.path.join(tmp, "direct.log"), "w") as log:
+                direct.append(timed([sys.executable, "-u", str(WORKLOAD)] + workload_args, stdout=log,
+                                    stderr=subprocess.STDOUT, env=env))
+            out = os.path.join(tmp, "run%d" % pair)
+            argv = [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script",
+                    str(WORKLOAD), "--variant", "cpu:device=cpu", "--out", out]
+            for item in workload_args:
+                argv += ["--arg=" + item]
+            harness.append(timed(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+            print("pair %d: direct %.2f s, through compare %.2f s" % (pair + 1, direct[-1], harness[-1]))
+    ratio = statistics.median(harness) / statistics.median(direct)
+    print("median direct %.2f s, median through compare %.2f s: ratio %.3f (overhead %+.1f %%)"
+          % (statistics.median(direct), statistics.median(harness), ratio, (ratio - 1) * 100))
+
+
+if __name__ == "__main__":
+    main()

@@ -205,11 +205,13 @@ def get_data(data_arg, samples, seed, cache_dirs=None):
 
 def prepare(images, labels, channels_last):
     """Float32 images scaled to [0, 1] in the backend's layout, and one-hot float32 labels."""
-    x = images.astype(np.float32) / 255.0
     if channels_last:
-        x = x.transpose(0, 2, 3, 1)
+        # Reorder while still uint8: a quarter of the memory of reordering the float copy.
+        images = np.ascontiguousarray(images.transpose(0, 2, 3, 1))
+    x = images.astype(np.float32)
+    x /= 255.0
     y = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
-    return np.ascontiguousarray(x), y
+    return x, y
 
 
 def emit(tag, payload):
@@ -301,8 +303,10 @@ def torch_device():
         from keras.src.backend.torch.core import get_device
         detail["keras_device"] = str(get_device())
         used = "gpu" if str(get_device()).startswith("cuda") else "cpu"
-    except Exception:
+    except Exception:  # not this Keras's layout: torch's own answer stands
         pass
+    if used != "gpu":
+        name = None
     return {"backend": "torch", "device": used, "name": name, "detail": detail}
 
 

@@ -9,12 +9,12 @@ exists, since it wins there).
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
 
+from theanogpu import fsutil
 from theanogpu.errors import UserError
 from theanogpu.flags.rcfile import merge_theanorc, render_theanorc, strict_problem
 from theanogpu.fsutil import atomic_write_text
@@ -70,13 +70,8 @@ def _make_backup(path: Path, data: bytes, mode: int) -> Path:
     The copy is written to a temporary file first and then hard-linked under its final name, which
     fails instead of replacing an existing backup; so a kill leaves either a whole backup or none.
     """
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".bak.tmp", dir=str(path.parent))
+    tmp = fsutil.write_temp_beside(path, data, mode, suffix=".bak.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode & 0o777)
         stem = "%s.bak-%s" % (path.name, _timestamp())
         for attempt in range(1000):
             backup = path.with_name(stem if attempt == 0 else "%s-%d" % (stem, attempt))
@@ -92,8 +87,7 @@ def _make_backup(path: Path, data: bytes, mode: int) -> Path:
             return backup
         raise UserError("cannot pick a free backup name next to %s; remove old .bak files" % path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        fsutil.discard(tmp)
 
 
 def _check_writable(path: Path) -> None:

@@ -63,9 +63,11 @@ class ToxConfig:
         """The envs tox.ini names: its env_list (simple entries) and every [testenv:NAME] section."""
         names: List[str] = []
         listed = self._raw("tox", "env_list", "envlist") or ""
-        for item in re.split(r"[\s,]+", listed):
-            if item and "{" not in item and item not in names:
-                names.append(item)
+        # Split on commas outside braces: py{38,39}-theano{08,10} is one generative entry.
+        for entry in re.findall(r"(?:[^\s,{]|\{[^}]*\})+", listed):
+            for item in _expand(entry):
+                if item not in names:
+                    names.append(item)
         for section in self._parser.sections():
             if section.startswith("testenv:"):
                 name = section[len("testenv:"):].strip()
@@ -163,6 +165,17 @@ class ToxConfig:
         """The set_env items a run in this env should see (e.g. KERAS_BACKEND), plumbing left out."""
         return tuple((key, value) for key, value in self.set_env(env_name, environ).items()
                      if not STACK_ENV_SKIPPED.match(key))
+
+
+def _expand(entry: str) -> List[str]:
+    """tox's generative names: ``py{38,39}-x`` → ``py38-x``, ``py39-x``."""
+    match = re.search(r"\{([^{}]*)\}", entry)
+    if not match:
+        return [entry]
+    result: List[str] = []
+    for choice in match.group(1).split(","):
+        result.extend(_expand(entry[:match.start()] + choice.strip() + entry[match.end():]))
+    return result
 
 
 def _factors_match(condition: str, factors: "set[str]") -> bool:

@@ -107,6 +107,10 @@ def test_example_trains_on_real_format_data_in_theano_stacks(stack_venv, tmp_pat
     shape = "(40, 3, 32, 32)" if layout == "channels_first" else "(40, 32, 32, 3)"
     assert "x_train shape: %s" % shape in proc.stdout
     check_training(proc, lines, 2)
+    # Only Theano 0.8 without BLAS lacks a CPU 'same' convolution; the script says when it pads itself.
+    padding = lines["result"]["same_padding"]
+    assert padding == "native" or stack == "theano08"
+    assert ("ZeroPadding2D" in proc.stderr) == (padding == "explicit")
 
 
 def test_example_runs_synthetic_on_keras3(stack_venv, tmp_path):

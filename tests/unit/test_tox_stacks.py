@@ -343,3 +343,10 @@ def test_tox_stack_through_the_cli(tmp_path, home):
                           text=True, cwd=str(tmp_path), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(venv)
+
+
+def test_tox_env_names_expand_generative_lists():
+    config = toxini.ToxConfig("[tox]\nenv_list = py{38,39}-theano{08,10}, lint\n  slow\n[testenv:extra]\n",
+                              "t.ini", PurePosixPath("/r"))
+    assert config.env_names() == ["py38-theano08", "py38-theano10", "py39-theano08", "py39-theano10", "lint",
+                                  "slow", "extra"]

@@ -4,8 +4,6 @@ matplotlib is the optional extra ``theanogpu[plot]``; without it the command say
 """
 
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Union
 
@@ -78,21 +76,4 @@ def _save(figure: object, path: Path) -> None:
     if fmt == "svg":
         fsutil.atomic_write_text(path, data.decode("utf-8"))
         return
-    _atomic_write_bytes(path, data)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, str(path))
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    fsutil.atomic_write_bytes(path, data)

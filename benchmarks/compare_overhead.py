@@ -9,7 +9,10 @@ hits both alike; the figure is the ratio of the fastest runs of each side, measu
 """
 
 import argparse
+import contextlib
+import io
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,6 +51,22 @@ def main():
                 argv += ["--arg=" + item]
             harness.append(timed(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
             print("pair %d: direct %.2f s, through compare %.2f s" % (pair + 1, direct[-1], harness[-1]))
+        # The harness's own CPU time, measured in-process (its children are the workload), tells what
+        # it costs independently of how noisy the machine's wall clock is.
+        out = os.path.join(tmp, "inproc")
+        from theanogpu.cli import main as theanogpu_main  # noqa: PLC0415
+
+        before_self = resource.getrusage(resource.RUSAGE_SELF)
+        start = time.perf_counter()
+        argv = ["compare", "--stack", sys.executable, "--script", str(WORKLOAD), "--variant", "cpu:device=cpu",
+                "--out", out] + ["--arg=" + item for item in workload_args]
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            theanogpu_main(argv)
+        wall = time.perf_counter() - start
+        after_self = resource.getrusage(resource.RUSAGE_SELF)
+        own = (after_self.ru_utime - before_self.ru_utime) + (after_self.ru_stime - before_self.ru_stime)
+        print("harness CPU time (in-process, one run): %.2f s over a %.1f s run = %.1f %% of its wall time"
+              % (own, wall, 100 * own / wall))
     # Interference from other processes only ever adds time, so the fastest of each side is the
     # least disturbed measurement; the median is printed too, to show how noisy the machine was.
     for label, pick in (("fastest", min), ("median", statistics.median)):

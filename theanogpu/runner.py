@@ -51,14 +51,20 @@ class StopFlag:
         return self._event.is_set()
 
 
-def kill_group(pgid: int, grace: float = KILL_GRACE_SECONDS) -> None:
-    """SIGTERM the whole group, then SIGKILL whatever is left after *grace* seconds."""
+def kill_group(pgid: int, grace: float = KILL_GRACE_SECONDS, reap: Optional[Callable[[], object]] = None) -> None:
+    """SIGTERM the whole group, then SIGKILL whatever is left after *grace* seconds.
+
+    *reap* (e.g. ``Popen.poll``) collects the group leader once it exits: an unreaped zombie still
+    counts as a member, and waiting on it would cost the whole grace period.
+    """
     try:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
+        if reap is not None:
+            reap()
         if not group_alive(pgid):
             return
         time.sleep(0.05)
@@ -79,19 +85,29 @@ def group_alive(pgid: int) -> bool:
 
 
 class _LineSplitter:
-    """Bytes in, complete lines out; ``\\r`` and ``\\b`` stay inside the text for the parser."""
+    """Bytes in, complete lines out; ``\r`` and ``\b`` stay inside the text for the parser.
+
+    A Keras 1 progress bar redraws itself with ``\b``/``\r`` thousands of times before its
+    ``\n``, so partial chunks are kept in a list and joined once, not re-concatenated per read.
+    """
 
     def __init__(self) -> None:
-        self._pending = b""
+        self._pending: List[bytes] = []
 
     def feed(self, data: bytes) -> List[bytes]:
-        data = self._pending + data
+        if b"\n" not in data:
+            self._pending.append(data)
+            return []
         lines = data.split(b"\n")
-        self._pending = lines.pop()
+        if self._pending:
+            lines[0] = b"".join(self._pending) + lines[0]
+        last = lines.pop()
+        self._pending = [last] if last else []
         return lines
 
     def flush(self) -> List[bytes]:
-        rest, self._pending = self._pending, b""
+        rest = b"".join(self._pending)
+        self._pending = []
         return [rest] if rest else []
 
 
@@ -162,11 +178,14 @@ def run_process(
                     emit(stream, line)
         completed = status is None
     finally:
-        # Also after a normal exit: children the script left behind would skew the next run.
-        if not completed or group_alive(pgid):
-            kill_group(pgid, grace=KILL_GRACE_SECONDS if not completed else 0.5)
+        if not completed:
+            kill_group(pgid, reap=proc.poll)
         selector.close()
         exit_code = proc.wait()
+        # Only now that the script is reaped (a zombie still counts as a group member): children it
+        # left behind would skew the next run, so they go too.
+        if group_alive(pgid):
+            kill_group(pgid, grace=0.5)
         for stream in ("o", "e"):
             for line in splitters[stream].flush():
                 emit(stream, line)

@@ -310,12 +310,23 @@ def torch_device():
     return {"backend": "torch", "device": used, "name": name, "detail": detail}
 
 
+def _plugin_modules():
+    try:
+        import pkgutil
+
+        import jax_plugins
+        return [module.name for module in pkgutil.iter_modules(jax_plugins.__path__)]
+    except Exception:  # no plugin namespace: no GPU plugin
+        return []
+
+
 def jax_device():
     import jax
     devices = jax.devices()
     first = devices[0] if devices else None
     platform = getattr(first, "platform", None)
-    detail = {"jax": jax.__version__, "platform": platform, "devices": len(devices)}
+    detail = {"jax": jax.__version__, "platform": platform, "devices": len(devices),
+              "cuda_plugin": any(name.startswith("jax_cuda") for name in _plugin_modules())}
     used = "cpu" if platform == "cpu" else ("gpu" if platform in ("gpu", "cuda", "rocm") else None)
     name = getattr(first, "device_kind", None) if used == "gpu" else None
     return {"backend": "jax", "device": used, "name": name, "detail": detail}
@@ -324,6 +335,10 @@ def jax_device():
 def tensorflow_device():
     import tensorflow as tf
     detail = {"tensorflow": tf.__version__}
+    try:
+        detail["built_with_cuda"] = bool(tf.test.is_built_with_cuda())
+    except Exception:  # a nicety for the fallback reason
+        pass
     used, name = None, None
     try:
         gpus = tf.config.list_physical_devices("GPU")
@@ -342,6 +357,33 @@ def tensorflow_device():
     return {"backend": "tensorflow", "device": used, "name": name, "detail": detail}
 
 
+def _hidden_by_env():
+    """The CUDA_VISIBLE_DEVICES / JAX_PLATFORMS setting that hides every GPU, or None."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return "CUDA_VISIBLE_DEVICES=%s hides every GPU" % visible.strip()
+    platforms = os.environ.get("JAX_PLATFORMS")
+    if platforms is not None and "cuda" not in platforms and "gpu" not in platforms:
+        return "JAX_PLATFORMS=%s" % platforms
+    return None
+
+
+def no_gpu_reason(report):
+    """Why a modern backend computes on the CPU: what a user can act on, most specific first."""
+    detail = report.get("detail") or {}
+    backend = report.get("backend")
+    hidden = _hidden_by_env()
+    if hidden:
+        return "no GPU visible: " + hidden
+    if backend == "torch" and not detail.get("cuda_build"):
+        return "no GPU visible: this torch %s is a CPU-only build" % detail.get("torch")
+    if backend == "tensorflow" and detail.get("built_with_cuda") is False:
+        return "no GPU visible: this TensorFlow %s is a CPU-only build" % detail.get("tensorflow")
+    if backend == "jax" and not detail.get("cuda_plugin"):
+        return "no GPU visible: this jaxlib has no CUDA plugin (pip install 'jax[cuda12]')"
+    return "no GPU visible to %s" % backend
+
+
 def device_report(backend):
     probes = {"theano": theano_device, "torch": torch_device, "jax": jax_device,
               "tensorflow": tensorflow_device}
@@ -355,6 +397,8 @@ def device_report(backend):
         report = {"backend": backend, "device": None, "name": None, "detail": {}}
     if backend != "theano" or report.get("requested") is None:
         report["requested"] = requested_from_env()
+    if backend != "theano" and report.get("requested") == "gpu" and report.get("device") == "cpu":
+        report["reason"] = no_gpu_reason(report)
     return report
 
 
@@ -485,10 +529,30 @@ def seed_everything(keras, seed):
         utils.set_random_seed(seed)
 
 
+def apply_dtype_policy(keras):
+    """THEANOGPU_DTYPE_POLICY (e.g. mixed_float16, set by a precision=mixed variant) -> Keras's policy;
+    Keras reads no environment variable for it. Returns the policy applied, or None."""
+    policy = os.environ.get("THEANOGPU_DTYPE_POLICY")
+    if not policy:
+        return None
+    mixed = getattr(keras, "mixed_precision", None)
+    setter = getattr(mixed, "set_global_policy", None)
+    if setter is None:
+        sys.stderr.write("cifar10_cnn.py: THEANOGPU_DTYPE_POLICY=%s ignored: Keras %s has no mixed precision\n"
+                         % (policy, keras.__version__))
+        return None
+    setter(policy)
+    return policy
+
+
 def train(args, train_data, test_data):
     import keras
     backend = backend_name(keras)
-    emit("device", device_report(backend))
+    policy = apply_dtype_policy(keras)
+    report = device_report(backend)
+    if policy:
+        report["dtype_policy"] = policy
+    emit("device", report)
     seed_everything(keras, args.seed)
     last = channels_last(keras)
     x_train, y_train = prepare(train_data[0], train_data[1], last)

@@ -49,12 +49,16 @@ class CompareProgress:
             self.status = self.console.status("starting")
             self.status.start()
 
-    def run_started(self, label: str) -> None:
+    def run_started(self, label: str, theano: bool = True) -> None:
         self.index += 1
         self.label = label
         self.run_start = time.monotonic()
-        self._show("[%d/%d] %s: starting (first runs compile Theano's C code for a minute)"
-                   % (self.index, self.total, label))
+        self._show("[%d/%d] %s: starting%s" % (self.index, self.total, label,
+                                               " (first runs compile Theano's C code for a minute)" if theano else ""))
+
+    def run_skipped(self, label: str, reason: str) -> None:
+        self.index += 1
+        self.console.print("[%d/%d] %s: skipped, %s" % (self.index, self.total, label, reason), markup=False)
 
     def epoch(self, number: int, of: int, last_seconds: Optional[float]) -> None:
         eta = None

@@ -1,18 +1,29 @@
 """PURE: which runs a comparison makes, in which order, and with which flags per stack."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from theanogpu.flags import flags_for_version
+from theanogpu.backends import translate
 from theanogpu.variants import Variant
+
+# A flag value that the harness works out per stack (blas.ldflags: the best BLAS library found).
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
 class StackTarget:
-    """A stack as ``compare`` needs it: its name and the Theano dialect its flags are spelled in."""
+    """A stack as ``compare`` needs it: its name, backend, and the Theano dialect of its flags."""
 
     name: str
     theano: Optional[str]  # "0.8" / "0.9" / "1.0"; None: no Theano in this stack
+    backend: str = ""  # theano | torch | jax | tensorflow; "" = theano
+    # What ``blas.ldflags = auto`` means in this stack (child/blas.py found it), or None: none found.
+    blas_ldflags: Optional[str] = None
+    blas_source: str = ""
+
+    @property
+    def keras_backend(self) -> str:
+        return self.backend or "theano"
 
 
 @dataclass
@@ -21,8 +32,11 @@ class PlannedRun:
     stack: StackTarget
     repeat: int
     repeats: int
-    flags: Dict[str, str] = field(default_factory=dict)
+    flags: Dict[str, str] = field(default_factory=dict)  # THEANO_FLAGS (Theano stacks only)
+    env: Dict[str, str] = field(default_factory=dict)  # what the variant sets besides THEANO_FLAGS
     notes: List[str] = field(default_factory=list)
+    floatx: Optional[str] = None  # keras.json floatx
+    skip: Optional[str] = None  # why this variant does not run on this stack
 
     @property
     def key(self) -> Tuple[str, str, int]:
@@ -41,7 +55,8 @@ def safe_stack_label(name: str) -> str:
     return cleaned or "stack"
 
 
-def plan_runs(variants: Sequence[Variant], stacks: Sequence[StackTarget], repeats: int) -> List[PlannedRun]:
+def plan_runs(variants: Sequence[Variant], stacks: Sequence[StackTarget], repeats: int,
+              cpu_count: int = 1) -> List[PlannedRun]:
     """Every variant on every stack, *repeats* times, interleaved.
 
     Repeat 1 of every (stack, variant) comes before any repeat 2, so slow drift of the machine
@@ -51,20 +66,40 @@ def plan_runs(variants: Sequence[Variant], stacks: Sequence[StackTarget], repeat
     for repeat in range(1, repeats + 1):
         for stack in stacks:
             for variant in variants:
-                run = PlannedRun(variant, stack, repeat, repeats)
-                if stack.theano is not None:
-                    translation = flags_for_version(variant.flags, stack.theano)
-                    run.flags, run.notes = dict(translation.flags), list(translation.notes)
-                else:
-                    run.flags = dict(variant.flags)
-                runs.append(run)
+                runs.append(plan_run(variant, stack, repeat, repeats, cpu_count))
     return runs
+
+
+def plan_run(variant: Variant, stack: StackTarget, repeat: int = 1, repeats: int = 1,
+             cpu_count: int = 1) -> PlannedRun:
+    """One run: the variant translated for the stack's backend (Theano flags or environment)."""
+    run = PlannedRun(variant, stack, repeat, repeats)
+    backend = stack.keras_backend
+    if not variant.runs_on(backend):
+        run.skip = "runs only on %s stacks (backends = %s)" % (" or ".join(variant.backends),
+                                                                ", ".join(variant.backends))
+        return run
+    notes = []
+    if variant.flags.get("blas.ldflags") == AUTO and backend == "theano":
+        if stack.blas_ldflags is None:
+            run.skip = "blas.ldflags = auto: %s" % (stack.blas_source or "no BLAS library found in this stack")
+            return run
+        variant = replace(variant, flags=dict(variant.flags, **{"blas.ldflags": stack.blas_ldflags}))
+        notes.append("blas.ldflags = auto -> %s (%s)" % (stack.blas_ldflags, stack.blas_source))
+    translation = translate(variant, backend, stack.theano, cpu_count)
+    run.flags, run.env = dict(translation.flags), dict(translation.env)
+    run.notes, run.floatx = notes + list(translation.notes), translation.floatx
+    return run
+
+
+def wants_auto_blas(variants: Sequence[Variant]) -> bool:
+    return any(variant.flags.get("blas.ldflags") == AUTO for variant in variants)
 
 
 def finished_keys(records: Iterable[dict]) -> set:
     """Runs of an earlier (interrupted) comparison that need not run again: they ended on their own."""
     return {(r.get("variant"), r.get("stack"), r.get("repeat", 1)) for r in records
-            if r.get("status") in ("ok", "failed", "timeout")}
+            if r.get("status") in ("ok", "failed", "timeout", "skipped")}
 
 
 def epoch_durations(header_times: Sequence[float]) -> List[float]:

@@ -219,3 +219,57 @@ def test_help_has_contract_options_and_examples(home):
     for option in ("--theano=VER", "--device=DEV", "--floatx=TYPE", "--cnmem=AMOUNT", "--cudnn=MODE",
                    "--set=KEY=VALUE", "--format=FMT", "--write[=PATH]", "--force", "Examples:"):
         assert option in proc.stdout
+
+
+# ------------------------------------------------------------------------ --backend (Keras 3)
+
+
+def test_backend_jax_prints_the_environment_jax_reads(home):
+    proc = run(home, "--backend", "jax", "--cnmem", "0.8")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["export KERAS_BACKEND=jax", "export XLA_PYTHON_CLIENT_PREALLOCATE=true",
+                                        "export XLA_PYTHON_CLIENT_MEM_FRACTION=0.8"]
+    assert "JAX_PLATFORMS is left unset" in proc.stderr
+
+
+def test_backend_output_runs_in_a_shell(home):
+    proc = run(home, "--backend", "torch", "--device", "cpu", "--threads", "2", "--format", "flags")
+    assert proc.returncode == 0, proc.stderr
+    shell = subprocess.run(["sh", "-c", proc.stdout.strip() + " env"], capture_output=True, text=True)
+    seen = dict(line.split("=", 1) for line in shell.stdout.splitlines() if "=" in line)
+    assert seen["CUDA_VISIBLE_DEVICES"] == "" and seen["OMP_NUM_THREADS"] == "2" and seen["KERAS_BACKEND"] == "torch"
+
+
+def test_backend_json_and_what_has_no_equivalent(home):
+    proc = run(home, "--backend", "tensorflow", "--cnmem", "0.8", "--cudnn", "on", "--set", "TF_CPP_MIN_LOG_LEVEL=2",
+               "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert document["env"] == {"KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    assert any("no environment variable" in note for note in document["notes"])
+    assert "cuDNN" in proc.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--backend", "tpu"], "--backend=tpu"),
+    (["--backend", "jax", "--format", "theanorc"], "--format=theanorc"),
+    (["--backend", "jax", "--write"], "--write only applies to Theano"),
+    (["--backend", "torch", "--memory", "lots"], "--memory=lots"),
+    (["--backend", "torch", "--set", "not a var=1"], "--set not a var=1"),
+    (["--memory", "grow", "--cnmem", "0.8"], "--memory and --cnmem"),
+    (["--threads", "0"], "--threads=0"),
+])
+def test_backend_bad_input(home, args, fragment):
+    proc = run(home, *args)
+    assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_theano_memory_policy_and_threads(home):
+    proc = run(home, "--theano", "1.0", "--memory", "off", "--threads", "2", "--format", "env")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert parse_theano_flags(lines[0].split("=", 1)[1])["gpuarray.preallocate"] == "-1"
+    assert "export OMP_NUM_THREADS=2" in lines
+    rc = run(home, "--theano", "0.8", "--threads", "2")
+    assert "OMP_NUM_THREADS=2" in rc.stderr and "OMP_NUM_THREADS" not in rc.stdout

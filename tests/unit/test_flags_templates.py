@@ -4,8 +4,11 @@ import configparser
 
 import pytest
 
+from theanogpu.backends import MODERN
 from theanogpu.flags import VERSIONS, canonical_name, check_flags, flags_for_version, read_flags, strict_problem
 from theanogpu.resources import templates_dir
+from theanogpu.runplan import StackTarget, plan_runs
+from theanogpu.variants import parse_matrix
 
 THEANORCS = sorted(templates_dir().glob("*.theanorc"))
 MATRICES = sorted(templates_dir().glob("*.ini"))
@@ -41,14 +44,14 @@ def test_theanorc_templates_parse_strictly_and_validate(path):
 def test_variant_matrices_parse_strictly_and_translate_for_every_release(path):
     text = path.read_text(encoding="utf-8")
     assert text.isascii() and strict_problem(text) is None
-    parser = configparser.ConfigParser(strict=True)
-    parser.read_string(text)
-    assert parser.sections()
-    for variant in parser.sections():
-        flags = {canonical_name(key): parser.get(variant, key) for key in parser.options(variant)}
-        for version in VERSIONS:
-            translated = flags_for_version(flags, version)
-            assert check_flags(version, translated.flags) == translated.flags
+    variants = parse_matrix(text, str(path))
+    for version in VERSIONS:
+        stack = StackTarget("t", version, "theano", "-lopenblas", "a test BLAS")
+        for run in plan_runs(variants, [stack], 1):
+            assert not run.skip and check_flags(version, run.flags) == run.flags
+    for backend in MODERN:
+        for run in plan_runs(variants, [StackTarget("m", None, backend)], 1):
+            assert run.skip or run.env["KERAS_BACKEND"] == backend
 
 
 def test_default_matrix_is_the_contract_one():

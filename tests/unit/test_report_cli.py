@@ -50,7 +50,7 @@ def test_classic_comparison_as_a_text_table(capsys):
                                 "status"]
     assert lines[1].split()[:2] == ["cpu", "cpu"] and "153.5" in lines[1] and "1.00x" in lines[1]
     assert lines[2].split()[:6] == ["gpu", "gpu", "GTX", "1060", "off", "5105"] and lines[2].split()[-2] == "5.69x"
-    assert lines[3].split()[:6] == ["gpu-cnmem", "gpu", "GTX", "1060", "80%", "5105"]
+    assert lines[3].split()[:7] == ["gpu-cnmem", "*", "gpu", "GTX", "1060", "80%", "5105"]  # " *": the fastest
     assert lines[3].split()[-2] in ("7.67x", "7.68x")
     assert "\x1b" not in out  # not a terminal: no colour
 
@@ -217,3 +217,18 @@ def test_help_has_examples(capsys):
         main(["report", "--help"])
     out = capsys.readouterr().out
     assert "Examples:" in out and "--plot=PATH" in out
+
+
+def test_the_fastest_configuration_is_named_in_every_format(capsys, tmp_path):
+    code, out, _ = report(capsys, "--format", "json", *LOGS)
+    doc = json.loads(out)
+    assert code == 0 and [row["fastest"] for row in doc["rows"]] == [False, False, True]
+    assert (doc["fastest"]["name"], doc["fastest"]["vs_baseline"], doc["fastest"]["speedup"]) == (
+        "gpu-cnmem", "cpu", pytest.approx(7.7, abs=0.05))
+    _, text, _ = report(capsys, *LOGS)
+    assert "\n*  fastest: gpu-cnmem at 20.0 s/epoch, 7.6" in text
+    _, table, _ = report(capsys, "--format", "csv", *LOGS)
+    assert [row["fastest"] for row in csv.DictReader(io.StringIO(table))] == ["false", "false", "true"]
+    page = tmp_path / "report.html"
+    assert report(capsys, "--format", "html", "--output", str(page), *LOGS)[0] == 0
+    assert '<p class="fastest">fastest: gpu-cnmem at 20.0 s/epoch' in page.read_text()

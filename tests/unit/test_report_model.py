@@ -192,3 +192,106 @@ def test_short_dir_labels():
         "/work/shared/logs": "logs", "tests/fixtures/classic": "classic"}
     assert model.short_dir_labels(["a/runs", "b/runs"]) == {"a/runs": "a/runs", "b/runs": "b/runs"}
     assert model.short_dir_labels(["."]) == {".": "."}
+
+
+# -- the fastest row ---------------------------------------------------------------------------------------
+
+
+def cpu_tuning_runs():
+    """A cpu-tuning matrix on one stack: the default, OpenMP threads, an optimised BLAS, float64."""
+    return [run("cpu", [2.2, 1.9, 1.9], used="cpu", stack="theano10"),
+            run("openmp", [1.8, 1.5, 1.55], used="cpu", stack="theano10"),
+            run("blas", [2.0, 1.7, 1.7], used="cpu", stack="theano10"),
+            run("float64", [3.5, 3.1, 3.1], used="cpu", stack="theano10")]
+
+
+def fastest_names(report):
+    return [row["name"] for row in report["rows"] if row["fastest"]]
+
+
+def test_the_fastest_row_is_marked_and_summarised_against_the_baseline():
+    report = model.build(cpu_tuning_runs())
+    assert fastest_names(report) == ["openmp"]
+    assert all(row["fastest"] is False for row in report["rows"] if row["name"] != "openmp")
+    assert report["fastest"] == {
+        "name": "openmp", "stack": "theano10", "host": "lab1", "seconds_per_epoch": 1.525,
+        "speedup": pytest.approx(1.9 / 1.525), "vs_baseline": "cpu@theano10", "device_used": "cpu",
+        "fallback": False, "indexes": [1]}
+
+
+def test_an_exact_tie_marks_every_tied_row_and_summarises_the_first():
+    runs = cpu_tuning_runs()[:2] + [run("blas", [1.8, 1.5, 1.55], used="cpu", stack="theano10")]
+    report = model.build(runs)
+    assert fastest_names(report) == ["openmp", "blas"]
+    assert report["fastest"]["name"] == "openmp" and report["fastest"]["indexes"] == [1, 2]
+
+
+def test_a_single_row_is_not_the_fastest_of_anything():
+    report = model.build([run("cpu", [2, 2, 2], used="cpu")])
+    assert fastest_names(report) == [] and report["fastest"] is None
+    assert model.build([])["fastest"] is None
+
+
+@pytest.mark.parametrize("status", ["failed", "timeout", "interrupted", "skipped"])
+def test_rows_that_did_not_finish_never_win_even_when_their_epochs_were_quicker(status):
+    quick = run("openmp", [0.5, 0.5, 0.5], used="cpu", status=status)
+    report = model.build([run("cpu", [2, 2, 2], used="cpu"), quick, run("blas", [1, 1, 1], used="cpu")])
+    assert report["rows"][1]["seconds_per_epoch"] == 0.5  # timed, but it did not end well
+    assert fastest_names(report) == ["blas"]
+
+
+def test_a_repeat_that_failed_keeps_the_row_out_of_the_running():
+    runs = [run("cpu", [2, 2, 2], used="cpu"), run("openmp", [1, 1, 1], used="cpu"),
+            run("openmp", [], used="cpu", repeat=2, status="failed"), run("blas", [1.5, 1.5, 1.5], used="cpu")]
+    assert fastest_names(model.build(runs)) == ["blas"]
+
+
+def test_rows_without_an_epoch_time_are_left_out_and_one_timed_row_is_no_winner():
+    untimed = run("openmp", [], used="cpu")  # "ok" from results.json, yet no epoch printed a time
+    report = model.build([run("cpu", [2, 2, 2], used="cpu"), untimed])
+    assert report["rows"][1]["seconds_per_epoch"] is None
+    assert fastest_names(report) == [] and report["fastest"] is None
+
+
+def test_a_fallback_can_be_the_fastest_and_says_it_fell_back():
+    fell = run("gpu", [1.2, 1.0, 1.0], used="cpu", stack="theano10", fallback=True)
+    report = model.build(cpu_tuning_runs()[:1] + [fell])
+    assert fastest_names(report) == ["gpu"]
+    assert (report["fastest"]["fallback"], report["fastest"]["device_used"]) == (True, "cpu")
+
+
+def test_without_a_baseline_the_winner_has_no_speedup():
+    report = model.build(classic_runs()[1:])  # two GPU runs: no CPU run to compare with
+    assert report["fastest"]["name"] == "gpu-cnmem"
+    assert report["fastest"]["speedup"] is None and report["fastest"]["vs_baseline"] is None
+
+
+def test_the_baseline_itself_can_win():
+    runs = [run("cpu", [1, 1, 1], used="cpu"), run("gpu", [5, 5, 5])]
+    report = model.build(runs)
+    assert report["fastest"]["name"] == "cpu" and report["fastest"]["speedup"] == 1.0
+    assert report["fastest"]["vs_baseline"] == "cpu@theano08"
+
+
+def test_runs_from_several_machines_compete_and_the_winner_names_its_machine():
+    runs = [run("gpu", [20, 20, 20], origin="lab1"), run("gpu", [10, 10, 10], origin="lab2"),
+            run("cpu", [100, 100, 100], used="cpu", origin="lab2")]
+    report = model.build(runs)
+    assert [row["fastest"] for row in report["rows"]] == [False, True, False]
+    assert (report["fastest"]["name"], report["fastest"]["host"]) == ("gpu", "lab2")
+
+
+@given(st.lists(st.tuples(st.sampled_from(["ok", "failed", "timeout", "skipped"]),
+                          st.one_of(st.none(), st.integers(min_value=1, max_value=20))), max_size=8))
+def test_the_winner_is_never_slower_than_a_finished_row(specs):
+    runs = [run("v%d" % i, [] if seconds is None else [seconds] * 3, used="cpu", status=status)
+            for i, (status, seconds) in enumerate(specs)]
+    rows = model.build(runs)["rows"]
+    finished = [row["seconds_per_epoch"] for row in rows
+                if row["status"] == "ok" and row["seconds_per_epoch"] is not None]
+    winners = [row for row in rows if row["fastest"]]
+    if len(finished) < 2:
+        assert winners == []
+    else:
+        assert winners and all(row["seconds_per_epoch"] == min(finished) for row in winners)
+        assert len(winners) == finished.count(min(finished))

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -52,7 +53,10 @@ def test_text_table_classic():
                                 "speedup", "status"]
     assert lines[1].split() == ["cpu", "cpu", "-", "-", "-", "3", "153.5", "0.7%", "1.00x", "ok"]
     assert lines[2].split() == ["gpu", "gpu", "GTX", "1060", "off", "5105", "3", "27.0", "0.0%", "5.69x", "ok"]
-    assert lines[3].split()[4:] == ["80%", "5105", "3", "20.0", "0.0%", "7.67x", "ok"]
+    # The fastest row's name ends in " *"; the line starting "*" under the table says why.
+    assert lines[3].split()[:2] == ["gpu-cnmem", "*"] and lines[1].split()[1] != "*" and lines[2].split()[1] != "*"
+    assert lines[3].split()[5:] == ["80%", "5105", "3", "20.0", "0.0%", "7.67x", "ok"]
+    assert lines[5] == "*  fastest: gpu-cnmem@theano08 at 20.0 s/epoch, 7.67x vs cpu@theano08"
     # One stack for all rows is said once, under the table, rather than in a column.
     assert "every run used stack theano08" in text
     assert "speedup vs cpu@theano08 at 153.5 s/epoch" in text
@@ -94,7 +98,7 @@ def test_text_fits_80_columns_with_long_names_and_hosts():
 
 def test_text_falls_back_to_blocks_on_a_very_narrow_terminal():
     text = render(classic(), "text", width=30)
-    assert "gpu-cnmem\n" in text and "  speedup  7.67x" in text
+    assert "gpu-cnmem *\n" in text and "  speedup  7.67x" in text
     assert "  CNMeM    80%" in text
 
 
@@ -105,7 +109,8 @@ def test_markdown_table():
                         "| status |")
     assert lines[1].count("|") == 13
     assert "| cpu (baseline) | theano08 | cpu |" in text
-    assert "| gpu-cnmem | theano08 | gpu | GeForce GTX 1060 | 80% | 5105 | 3 | 1 | 20.0 | 0.0% | 7.67x | ok |" in text
+    assert ("| **gpu-cnmem** | theano08 | gpu | GeForce GTX 1060 | 80% | 5105 | 3 | 1 | 20.0 | 0.0% | 7.67x | ok |"
+            in text)
     assert "| cpu (asked gpu) |" in text and "**FALLBACK**" in text and "**FAILED**" in text
     assert "- **gpu-fallback@theano08: fell back to CPU: nvcc compiler not found on $PATH**" in text
     assert "  ~~~~\n  Traceback (most recent call last):\n" in text
@@ -195,3 +200,142 @@ def test_a_fallback_to_another_gpu_is_not_called_a_cpu_fallback():
     text = " ".join(render(model.build([moved]), "text").split())  # the note is wrapped to 80 columns
     assert "!! gpu2@theano08: fell back to another GPU: Bad device number 2; ran on gpu0 instead" in text
     assert "CPU:" not in text
+
+
+# -- the fastest row in every format -----------------------------------------------------------------------
+
+
+def cpu_tuning(extra_runs=()):
+    """A cpu-tuning matrix on one stack (default, OpenMP threads, optimised BLAS, float64)."""
+    runs = [run("cpu", [2.2, 1.9, 1.9], used="cpu", stack="theano10"),
+            run("openmp", [1.8, 1.5, 1.55], used="cpu", stack="theano10"),
+            run("blas", [2.0, 1.7, 1.7], used="cpu", stack="theano10"),
+            run("float64", [3.5, 3.1, 3.1], used="cpu", stack="theano10")]
+    return model.build(runs + list(extra_runs))
+
+
+def test_text_marks_the_fastest_row_and_says_it_under_the_table():
+    text = render(cpu_tuning(), "text")
+    lines = text.splitlines()
+    names = [line.split()[:2] for line in lines[1:5]]
+    assert names == [["cpu", "cpu"], ["openmp", "*"], ["blas", "cpu"], ["float64", "cpu"]]
+    assert lines[6] == "*  fastest: openmp@theano10 at 1.52 s/epoch, 1.25x vs cpu@theano10"
+    # The marker keeps the columns aligned: every row's s/epoch ends where the header's does.
+    end = lines[0].index("s/epoch") + len("s/epoch")
+    assert [line[end - 4:end] for line in lines[1:5]] == ["1.90", "1.52", "1.70", "3.10"]
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_text_names_every_row_of_a_tie():
+    text = render(cpu_tuning([run("mkl", [1.8, 1.5, 1.55], used="cpu", stack="theano10")]), "text")
+    assert "openmp *" in text and "mkl *" in text and "blas *" not in text
+    # The line is wrapped to 80 columns.
+    assert ("* fastest (a tie): openmp@theano10 and mkl@theano10 at 1.52 s/epoch, 1.25x vs cpu@theano10"
+            in " ".join(text.split()))
+
+
+def test_text_a_fallback_that_won_does_not_read_as_a_gpu_win():
+    fell = run("gpu", [1.2, 1.0, 1.0], used="cpu", stack="theano10", fallback=True)
+    text = render(cpu_tuning([fell]), "text")
+    flat = " ".join(text.split())  # the lines are wrapped to 80 columns
+    assert "* fastest: gpu@theano10 (ran on the CPU: fell back) at 1.00 s/epoch, 1.90x vs cpu@theano10" in flat
+    assert "!! gpu@theano10: fell back to CPU (GPU requested, ran on the CPU)" in flat
+    row = next(line for line in text.splitlines() if line.startswith("gpu"))
+    assert row.split()[:3] == ["gpu", "*", "cpu!!"]
+    # Still red on a terminal, like every fallback.
+    assert any(line.startswith("\x1b[31mgpu *") for line in render(cpu_tuning([fell]), "text", color=True).splitlines())
+
+
+def test_text_the_winner_and_its_line_are_green_on_a_terminal():
+    lines = render(cpu_tuning(), "text", color=True).splitlines()
+    assert lines[2].startswith("\x1b[32mopenmp *") and lines[2].endswith("\x1b[0m")
+    assert lines[6].startswith("\x1b[32m*  fastest: openmp@theano10")
+    assert not lines[1].startswith("\x1b[32m") and not lines[3].startswith("\x1b[32m")
+
+
+def test_text_the_marker_survives_long_names_and_blocks():
+    long_name = run("openmp-with-OMP_NUM_THREADS-8-and-KMP_AFFINITY-compact", [1, 1, 1], used="cpu",
+                    stack="theano10", origin="gpu-node-17.cluster.example.org")
+    text = render(cpu_tuning([long_name]), "text")
+    assert all(len(line) <= 80 for line in text.splitlines()), text
+    row = next(line for line in text.splitlines() if "openmp-" in line)
+    assert "~" in row and " *" in row  # shortened in the middle, the marker at its end kept
+    blocks = render(cpu_tuning(), "text", width=30)
+    assert "openmp *\n" in blocks and "*  fastest: openmp@theano10" in blocks
+
+
+def test_text_no_marker_without_two_finished_rows():
+    text = render(model.build([run("cpu", [2, 2, 2], used="cpu"), run("gpu", [], status="failed")]), "text")
+    assert " *" not in text and "fastest" not in text
+
+
+def test_text_the_baseline_winning_is_said_plainly():
+    report = model.build([run("cpu", [1, 1, 1], used="cpu"), run("gpu", [5, 5, 5])])
+    assert "*  fastest: cpu@theano08 at 1.00 s/epoch (the baseline)" in render(report, "text")
+
+
+def test_text_without_a_baseline_the_line_has_no_speedup():
+    report = model.build([run("gpu", [29, 27, 27]), run("gpu-cnmem", [22, 20, 20])])
+    assert "*  fastest: gpu-cnmem@theano08 at 20.0 s/epoch\n" in render(report, "text")
+
+
+def test_markdown_bolds_the_winner_and_says_it():
+    text = render(cpu_tuning(), "markdown")
+    assert "| **openmp** | theano10 | cpu |" in text and "| **cpu** (baseline)" not in text
+    assert text.count("**") == 2
+    assert "\n- fastest: openmp@theano10 at 1.52 s/epoch, 1.25x vs cpu@theano10\n" in text
+    won = render(model.build([run("cpu", [1, 1, 1], used="cpu"), run("gpu", [5, 5, 5])]), "markdown")
+    assert "| **cpu** (baseline) |" in won
+
+
+def test_csv_has_a_fastest_column_at_the_end():
+    text = render(cpu_tuning(), "csv")
+    header = text.splitlines()[0].split(",")
+    assert header[-1] == "fastest" and header[:-1][:3] == ["host", "name", "stack"]
+    assert header[-5:-1] == ["status", "fallback", "fallback_reason", "error"]  # old columns keep their places
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["name"], r["fastest"]) for r in rows] == [("cpu", "false"), ("openmp", "true"), ("blas", "false"),
+                                                          ("float64", "false")]
+
+
+def test_json_marks_the_winner_and_keeps_the_contract():
+    doc = json.loads(render(cpu_tuning(), "json"))
+    assert [row["fastest"] for row in doc["rows"]] == [False, True, False, False]
+    assert doc["fastest"] == {"name": "openmp", "stack": "theano10", "host": "lab1", "seconds_per_epoch": 1.525,
+                              "speedup": 1.25, "vs_baseline": "cpu@theano10", "device_used": "cpu",
+                              "fallback": False, "indexes": [1]}
+    assert doc["baseline"] == "cpu" and doc["rows"][1]["speedup"] == 1.25  # what was there stays
+    alone = json.loads(render(model.build([run("cpu", [1, 1, 1], used="cpu")]), "json"))
+    assert alone["fastest"] is None and alone["rows"][0]["fastest"] is False
+
+
+def test_html_highlights_the_winner_row_bar_and_line():
+    page = render(cpu_tuning(), "html")
+    parser = _Page()
+    parser.feed(page)
+    assert parser.urls == [] and "url(" not in page and "://" not in page
+    classes = [row["class"].split() for row in parser.rows if "data-status" in row]
+    assert ["fastest" in c for c in classes] == [False, True, False, False]
+    assert "tr.fastest td" in page and 'content: " \\2605  fastest"' in page  # styled inline: a CSS star
+    assert '<p class="fastest">fastest: openmp@theano10 at 1.52 s/epoch, 1.25x vs cpu@theano10</p>' in page
+    bars = re.findall(r'<rect [^>]*fill="([^"]+)"><title>([^:]+):', page)
+    assert ("#2e8b57", "openmp@theano10") in bars and [fill for fill, _ in bars].count("#2e8b57") == 1
+    assert "1.52 s \u00b7 1.25x \u00b7 fastest" in page
+
+
+def test_html_a_fallback_that_won_stays_an_alert():
+    fell = run("gpu", [1.2, 1.0, 1.0], used="cpu", stack="theano10", fallback=True)
+    parser = _Page()
+    parser.feed(render(cpu_tuning([fell]), "html"))
+    [row] = [row for row in parser.rows if row.get("data-status") == "fallback"]
+    assert row["class"].split() == ["fastest", "alert"]
+    assert "fastest: gpu@theano10 (ran on the CPU: fell back)" in "".join(parser.text)
+
+
+def test_plot_colours_the_winners_bar(tmp_path):
+    pytest.importorskip("matplotlib")
+    from theanogpu.report.plot import FASTEST, write_plot
+
+    write_plot(cpu_tuning(), tmp_path / "chart.svg")
+    svg = (tmp_path / "chart.svg").read_text()
+    assert svg.count("fill: %s" % FASTEST) == 1 and "fastest" in svg

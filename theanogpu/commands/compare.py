@@ -8,11 +8,14 @@ Usage:
   theanogpu compare (-h | --help)
 
 Options:
-  --matrix=FILE       INI file, one [section] per variant, keys are Theano flags
-                      (default: the cpu, gpu and gpu-cnmem variants of templates/default.ini).
+  --matrix=FILE       INI file, one [section] per variant; keys are Theano flags or intent keys
+                      (device, precision, memory, threads, env.NAME), translated per stack; or
+                      a built-in matrix: default, cpu-gpu, cpu-tuning. (default: the cpu, gpu
+                      and gpu-cnmem variants of templates/default.ini)
   --variant=SPEC      Add a variant: NAME:key=value,key=value (values quoted as in THEANO_FLAGS).
-  --stack=NAME        Where to run: a built-in stack (theano08, theano09, theano10), one of
-                      yours, a path to a python or a venv. Repeatable. (default: the current
+  --stack=NAME        Where to run: a built-in stack (theano08, theano09, theano10,
+                      keras3-torch, keras3-jax, keras3-tf), one of yours, a path to a python
+                      or a venv, or tox:ENV. Repeatable. (default: the current
                       python if it imports Theano, else theano10, built first if needed)
   --script=PATH       Training script (default: the bundled examples/cifar10_cnn.py).
   --epochs=N          Epochs per run (passed to the script as --epochs N).
@@ -45,11 +48,15 @@ Examples:
   theanogpu compare --stack theano08 --stack theano10 --repeat 3 --until-stable
   theanogpu compare --matrix templates/cpu-gpu.ini --stack ~/venvs/old-keras --timeout 3600
   theanogpu compare --variant cpu64:device=cpu,floatX=float64 --variant cpu:device=cpu --dry-run
+  theanogpu compare --matrix templates/cpu-gpu.ini --stack theano10 --stack keras3-torch
+  theanogpu compare --matrix cpu-tuning --stack theano10      # which CPU setting is fastest here?
   theanogpu compare --out theanogpu-runs/paper-repro      # run again to resume after Ctrl-C
 """
 
 import datetime
 import importlib.util
+import json
+import os
 import re
 import shutil
 import signal
@@ -58,7 +65,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, TextIO
+from typing import Callable, Dict, List, Optional, TextIO, Tuple
 
 from theanogpu import resources, results, stacks
 from theanogpu.errors import UserError
@@ -68,7 +75,15 @@ from theanogpu.logparse.timestamps import format_line
 from theanogpu.progress import CompareProgress
 from theanogpu.runenv import prepare_run, shell_line
 from theanogpu.runner import StopFlag, run_process
-from theanogpu.runplan import PlannedRun, StackTarget, epoch_durations, finished_keys, is_stable, plan_runs
+from theanogpu.runplan import (
+    PlannedRun,
+    StackTarget,
+    epoch_durations,
+    finished_keys,
+    is_stable,
+    plan_runs,
+    wants_auto_blas,
+)
 from theanogpu.variants import parse_matrix, select_variants
 
 RUNS_ROOT = Path("theanogpu-runs")
@@ -107,6 +122,9 @@ def _load_variants(args: dict) -> list:
     matrix = None
     if args["--matrix"]:
         path = Path(args["--matrix"])
+        builtin = resources.templates_dir() / (args["--matrix"] + ".ini")
+        if not path.exists() and "/" not in args["--matrix"] and builtin.is_file():
+            path = builtin  # a built-in matrix by name: cpu-tuning, cpu-gpu, default
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -117,21 +135,66 @@ def _load_variants(args: dict) -> list:
     return select_variants(matrix, args["--variant"], default)
 
 
-def _theano_dialect_of(python: Path) -> Optional[str]:
-    """The Theano dialect installed in an interpreter, without importing Theano (which compiles)."""
-    # importlib.metadata is 3.8+, pkg_resources may be missing from new venvs: try both.
-    code = ("try:\n from importlib.metadata import version\n print(version('theano'))\n"
-            "except Exception:\n try:\n  import pkg_resources\n"
-            "  print(pkg_resources.get_distribution('theano').version)\n"
-            " except Exception:\n  print('')\n")
+# Distributions that decide a stack's backend, read without importing anything (Theano compiles,
+# TensorFlow takes seconds). importlib.metadata is 3.8+, pkg_resources may be missing: try both.
+_INSPECT = """
+names = ("theano", "keras", "torch", "jax", "tensorflow", "tensorflow-cpu")
+found = {}
+for name in names:
     try:
-        out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return release_dialect(out)[0] if out else None
+        from importlib.metadata import version
+        found[name] = version(name)
+    except Exception:
+        try:
+            import pkg_resources
+            found[name] = pkg_resources.get_distribution(name).version
+        except Exception:
+            pass
+import json
+print(json.dumps(found))
+"""
 
 
-def _resolve_stacks(names: List[str], dry_run: bool, say: Callable[[str], None]) -> List[tuple]:
+def _installed_in(python: Path) -> Dict[str, str]:
+    """{distribution: version} of the packages that decide the backend, in another interpreter."""
+    try:
+        out = subprocess.run([str(python), "-c", _INSPECT], capture_output=True, text=True, timeout=120).stdout
+        found = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def stack_backend(installed: Dict[str, str], env: Dict[str, str]) -> Tuple[Optional[str], str]:
+    """(Theano dialect or None, Keras backend) of a stack from its distributions and environment."""
+    theano = release_dialect(installed["theano"])[0] if installed.get("theano") else None
+    if env.get("KERAS_BACKEND"):
+        return theano, env["KERAS_BACKEND"]
+    keras = installed.get("keras", "")
+    if theano is not None and not keras.startswith("3"):
+        return theano, "theano"
+    # Keras 3's own default is tensorflow; without it, the backend that is there.
+    for backend, dists in (("tensorflow", ("tensorflow", "tensorflow-cpu")), ("jax", ("jax",)),
+                           ("torch", ("torch",))):
+        if any(installed.get(dist) for dist in dists):
+            return theano, backend
+    # Nothing known installed (a custom script, a stub): pass the Theano flags as written.
+    return theano, "theano"
+
+
+def _find_blas(python: Path) -> Tuple[Optional[str], str]:
+    """(ldflags, where from) of the best BLAS library for Theano in another interpreter."""
+    try:
+        out = subprocess.run([str(python), str(resources.child_dir() / "blas.py")], capture_output=True, text=True,
+                             timeout=120).stdout
+        found = json.loads(out.strip().splitlines()[-1])
+        return found.get("ldflags"), str(found.get("source") or "")
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError, AttributeError):
+        return None, "could not look for a BLAS library with %s" % python
+
+
+def _resolve_stacks(names: List[str], dry_run: bool, say: Callable[[str], None], need_blas: bool = False) -> \
+        List[tuple]:
     """[(StackTarget, StackSpec, python)] for the requested stacks, building built-ins as needed."""
     if not names:
         if importlib.util.find_spec("theano") is not None:
@@ -145,15 +208,19 @@ def _resolve_stacks(names: List[str], dry_run: bool, say: Callable[[str], None])
             python = stacks.stack_python(spec.external)
             if not python.exists():
                 raise UserError("stack %s: %s does not exist" % (name, python))
-            theano = _theano_dialect_of(python)
+            installed = _installed_in(python)
         else:
             if dry_run:
                 python = stacks.stack_python(stacks.venv_dir(spec))
             else:
                 python = stacks.ensure_stack_result(spec, progress=say).python
-            pins = spec.pins()
-            theano = release_dialect(pins["theano"].lstrip("=<>~! ")) [0] if "theano" in pins else None
-        resolved.append((StackTarget(spec.name if not spec.is_external else name, theano), spec, python))
+            installed = {dist: pin.lstrip("=<>~! ") for dist, pin in spec.pins().items()}
+        theano, backend = stack_backend(installed, dict(spec.env))
+        blas: Tuple[Optional[str], str] = (None, "")
+        if need_blas and backend == "theano" and python.exists():
+            blas = _find_blas(python)
+        target = StackTarget(spec.name if not spec.is_external else name, theano, backend, *blas)
+        resolved.append((target, spec, python))
     return resolved
 
 
@@ -245,8 +312,8 @@ def run(args: dict) -> int:
     script_args = _script_args(args, default_script=args["--script"] is None)
     progress = CompareProgress(sys.stderr)
     out = None if dry_run else _prepare_out(args)
-    targets = _resolve_stacks(list(args["--stack"]), dry_run, progress.message)
-    planned = plan_runs(variants, [target for target, _, _ in targets], repeats)
+    targets = _resolve_stacks(list(args["--stack"]), dry_run, progress.message, wants_auto_blas(variants))
+    planned = plan_runs(variants, [target for target, _, _ in targets], repeats, os.cpu_count() or 1)
     by_stack = {target.name: (spec, python) for target, spec, python in targets}
 
     if dry_run:
@@ -293,14 +360,31 @@ def _all_done(record: dict, planned: List[PlannedRun]) -> bool:
     return all(run_.key in finished_keys(record["runs"]) for run_ in planned)
 
 
+def _base_entry(planned_run: PlannedRun) -> dict:
+    return {"variant": planned_run.variant.name, "stack": planned_run.stack.name, "flags": planned_run.flags,
+            "env": planned_run.env, "variant_keys": planned_run.variant.written(),
+            "backend": planned_run.stack.keras_backend, "requested_device": planned_run.variant.requested_device,
+            "repeat": planned_run.repeat, "notes": planned_run.notes}
+
+
+def _skipped(planned_run: PlannedRun, progress: CompareProgress) -> dict:
+    entry = _base_entry(planned_run)
+    entry.update(status="skipped", exit_code=None, wall_seconds=0.0, log=None, parsed=None,
+                 notes=planned_run.notes + ["skipped: " + (planned_run.skip or "")])
+    progress.run_skipped(planned_run.label, planned_run.skip or "")
+    return entry
+
+
 def _run_one(planned_run: PlannedRun, spec: stacks.StackSpec, python: Path, script: Path, script_args: List[str],
              out: Path, timeout: Optional[float], stop: StopFlag, progress: CompareProgress,
              until_stable: bool) -> dict:
+    if planned_run.skip:
+        return _skipped(planned_run, progress)
     run_dir = out / ".runs" / planned_run.label
     compiledir = stacks.compiledir(spec) if planned_run.stack.theano else None
     command = prepare_run(planned_run, python, script, script_args, run_dir, compiledir, dict(spec.env))
     log_name = planned_run.label + ".log"
-    progress.run_started(planned_run.label)
+    progress.run_started(planned_run.label, theano=planned_run.stack.theano is not None)
     run_stop = StopFlag()
     # The run stops for the harness's own stop (Ctrl-C) or for --until-stable.
     relay = threading.Thread(target=_relay, args=(stop, run_stop), daemon=True)
@@ -315,12 +399,11 @@ def _run_one(planned_run: PlannedRun, spec: stacks.StackSpec, python: Path, scri
         status = "ok"
     parsed = parse_path(str(out / log_name), requested_device=planned_run.variant.requested_device)
     parsed["source"] = log_name
-    entry = {
-        "variant": planned_run.variant.name, "stack": planned_run.stack.name, "flags": planned_run.flags,
-        "repeat": planned_run.repeat, "status": status, "exit_code": outcome.exit_code,
-        "wall_seconds": round(outcome.wall_seconds, 3), "log": log_name, "parsed": parsed,
-        "started": started, "notes": planned_run.notes, "command": shell_line(command),
-    }
+    entry = _base_entry(planned_run)
+    entry.update({
+        "status": status, "exit_code": outcome.exit_code, "wall_seconds": round(outcome.wall_seconds, 3),
+        "log": log_name, "parsed": parsed, "started": started, "command": shell_line(command),
+    })
     if watch.stopped_stable:
         entry["stopped_early"] = "stable"
     if status in ("failed", "timeout"):
@@ -359,6 +442,9 @@ def _dry_run(planned: List[PlannedRun], by_stack: dict, script: Path, script_arg
 
     scratch = Path(tempfile.mkdtemp(prefix="theanogpu-dry-run-"))
     for planned_run in planned:
+        if planned_run.skip:
+            sys.stdout.write("# run %s: skipped, %s\n\n" % (planned_run.label, planned_run.skip))
+            continue
         spec, python = by_stack[planned_run.stack.name]
         compiledir = stacks.compiledir(spec) if planned_run.stack.theano else None
         command = prepare_run(planned_run, python, script, script_args, scratch / planned_run.label, compiledir,
@@ -370,9 +456,10 @@ def _dry_run(planned: List[PlannedRun], by_stack: dict, script: Path, script_arg
             sys.stdout.write("#   %s=%s\n" % (key, value))
         for key in command.removed:
             sys.stdout.write("#   unset %s\n" % key)
-        sys.stdout.write("# %s:\n" % command.theanorc)
-        for line in command.theanorc.read_text(encoding="utf-8").splitlines():
-            sys.stdout.write("#   | %s\n" % line)
+        if command.theanorc is not None:
+            sys.stdout.write("# %s:\n" % command.theanorc)
+            for line in command.theanorc.read_text(encoding="utf-8").splitlines():
+                sys.stdout.write("#   | %s\n" % line)
         sys.stdout.write(shell_line(command) + "\n\n")
     sys.stdout.write("# dry run: nothing was run; the config files above are in %s\n" % scratch)
     return 0

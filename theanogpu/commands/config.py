@@ -3,6 +3,7 @@
 Usage:
   theanogpu config [--theano=VER] [--device=DEV] [--floatx=TYPE] [--cnmem=AMOUNT] [--cudnn=MODE]
                    [--set=KEY=VALUE]... [--format=FMT] [--write[=PATH]] [--force] [--template=NAME]
+                   [--backend=NAME] [--memory=POLICY] [--threads=N]
   theanogpu config (-h | --help)
 
 Options:
@@ -26,6 +27,16 @@ Options:
                      sections, keys and comments are kept, the old file is kept as
                      .theanorc.bak-<time>, and the file is replaced atomically. Prints the path.
   --force            Merge even into a file Theano could not read (duplicate keys, no [section]).
+  --backend=NAME     theano (default), or a Keras 3 backend: torch, jax or tensorflow. For those
+                     the same request (--device, --floatx, --cnmem/--memory, --threads) is printed
+                     as the environment variables that framework reads (--format env, flags or
+                     json); what it has no equivalent for is said on stderr. --set NAME=VALUE
+                     then adds an environment variable.
+  --memory=POLICY    GPU memory policy: an amount (as --cnmem), grow (allocate on demand) or off
+                     (no pool). Theano: lib.cnmem / gpuarray.preallocate (-1 = off).
+  --threads=N        CPU threads (N or all): OMP_NUM_THREADS, MKL_NUM_THREADS,
+                     OPENBLAS_NUM_THREADS (and TF_NUM_INTRAOP_THREADS, XLA_FLAGS for one thread).
+                     With Theano this needs --format env (threads are not a Theano flag).
   -h --help          Show this help.
 
 Notes about what was translated (e.g. lib.cnmem -> gpuarray.preallocate for 1.0) go to stderr.
@@ -39,6 +50,9 @@ Examples:
   theanogpu config --set blas.ldflags=-lopenblas --set 'gcc.cxxflags=-O3 -march=native' --format flags
   theanogpu config --cnmem 0.8 --write               # merge into ~/.theanorc (backup kept)
   theanogpu config --template cpu --write ./theanorc-cpu
+  theanogpu config --backend jax --cnmem 0.8         # XLA_PYTHON_CLIENT_MEM_FRACTION=0.8 ...
+  theanogpu config --backend torch --device cpu --threads 2 --format flags
+  theanogpu config --backend tensorflow --memory grow --format json
 """
 
 import importlib.metadata
@@ -47,9 +61,11 @@ import os
 import re
 import shlex
 import sys
+from dataclasses import replace
 from typing import Dict, List, Optional, Tuple
 
 from theanogpu import __version__
+from theanogpu.backends import BACKENDS, for_modern, theano_memory_policy, thread_env
 from theanogpu.errors import UserError
 from theanogpu.flags import (
     RELEASES,
@@ -69,8 +85,10 @@ from theanogpu.flags import (
 )
 from theanogpu.flags.dialect import amount_notes, consistency_notes, format_number
 from theanogpu.flags.validate import canonical_name
+from theanogpu.intent import ALL_THREADS, Memory, parse_memory, parse_precision, parse_threads
 from theanogpu.resources import templates_dir
 from theanogpu.theanorc import choose_target, write_theanorc
+from theanogpu.variants import Variant
 
 FORMATS = ("theanorc", "flags", "env", "json")
 TEMPLATES = ("cpu", "gpu", "gpu-cnmem", "cuda-preallocate")
@@ -142,21 +160,48 @@ def parse_set(items: List[str], version: str) -> Dict[str, str]:
     return result
 
 
+def memory_option(args: dict) -> Optional[Memory]:
+    """``--memory`` or ``--cnmem`` (the same request; 0 is off) as a Memory, or None."""
+    if args.get("--memory") is not None and args.get("--cnmem") is not None:
+        raise UserError("--memory and --cnmem say the same thing; keep one")
+    if args.get("--memory") is not None:
+        return parse_memory(args["--memory"], "--memory")
+    if args.get("--cnmem") is not None:
+        amount = parse_cnmem(args["--cnmem"])
+        return Memory("off") if amount == 0 else Memory("amount", amount)
+    return None
+
+
+def threads_option(args: dict) -> Optional[int]:
+    if args.get("--threads") is None:
+        return None
+    threads = parse_threads(args["--threads"], "--threads")
+    return threads if threads != ALL_THREADS else (os.cpu_count() or 1)
+
+
 def build(args: dict, notes: List[str]) -> Tuple[str, Dict[str, str], List[str]]:
     """Options -> (release, flags, header lines for a .theanorc)."""
     version = resolve_version(args.get("--theano"), notes)
     template = args.get("--template") or DEFAULT_TEMPLATE
     base_flags, _ = load_template(template)
     base, rest = intent_from_flags(base_flags)
+    memory = memory_option(args)
+    cnmem = base.cnmem
+    policy = memory if memory is not None and memory.policy != "amount" and args.get("--memory") else None
+    if memory is not None:
+        # --cnmem 0 is Theano's own "no CNMeM"; --memory grow/off are spelled per backend below.
+        cnmem = memory.amount if memory.policy == "amount" else (None if policy else 0.0)
     intent = Intent(
         device=parse_device(args["--device"]) if args.get("--device") else base.device,
         floatx=parse_floatx(args["--floatx"]) if args.get("--floatx") else base.floatx,
-        cnmem=parse_cnmem(args["--cnmem"]) if args.get("--cnmem") is not None else base.cnmem,
+        cnmem=cnmem,
         cudnn=parse_cudnn(args["--cudnn"]) if args.get("--cudnn") else base.cudnn,
     )
     translation = translate(intent, version)
     notes.extend(translation.notes)
     flags = dict(translation.flags)
+    if policy is not None:
+        theano_memory_policy(policy, flags, notes)
     for key, value in rest.items():
         flags[key] = check_value(version, key, value, where="template " + template)
     for key, value in parse_set(args.get("--set") or [], version).items():
@@ -169,6 +214,9 @@ def build(args: dict, notes: List[str]) -> Tuple[str, Dict[str, str], List[str]]
     command = ["theanogpu config --theano", version]
     if template != DEFAULT_TEMPLATE:
         command += ["--template", template]
+    if args.get("--memory") is not None:
+        intent = replace(intent, cnmem=None)
+        command += ["--memory", args["--memory"]]
     for option, value in (("--device", intent.device), ("--floatx", intent.floatx),
                           ("--cnmem", None if intent.cnmem is None else format_number(intent.cnmem)),
                           ("--cudnn", intent.cudnn)):
@@ -185,17 +233,90 @@ def build(args: dict, notes: List[str]) -> Tuple[str, Dict[str, str], List[str]]
     return version, flags, header
 
 
-def render(fmt: str, version: str, flags: Dict[str, str], notes: List[str], header: List[str]) -> str:
+def render(fmt: str, version: str, flags: Dict[str, str], notes: List[str], header: List[str],
+           env: Optional[Dict[str, str]] = None) -> str:
+    env = env or {}
     if fmt == "theanorc":
+        if env:
+            notes.append("--threads is not a Theano flag: set %s in the environment (--format env prints "
+                         "it)" % " ".join("%s=%s" % item for item in env.items()))
         return render_theanorc(flags, header)
     if fmt == "flags":
-        return shell_assignment(flags) + "\n"
+        return " ".join([shell_assignment(flags)] + _env_words(env)) + "\n"
     if fmt == "env":
-        return shell_assignment(flags, export=True) + "\n"
-    return json.dumps({"flags": flags, "theano": version, "notes": notes}, indent=2) + "\n"
+        return "".join(line + "\n" for line in [shell_assignment(flags, export=True)] + _exports(env))
+    document = {"flags": flags, "theano": version, "notes": notes}
+    if env:
+        document["env"] = env
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _env_words(env: Dict[str, str]) -> List[str]:
+    return ["%s=%s" % (key, shlex.quote(value)) for key, value in env.items()]
+
+
+def _exports(env: Dict[str, str]) -> List[str]:
+    return ["export " + word for word in _env_words(env)]
+
+
+# ------------------------------------------------------------------------------- Keras 3 backends
+
+MODERN_FORMATS = ("env", "flags", "json")
+
+
+def run_modern(args: dict, backend: str) -> int:
+    """``--backend torch|jax|tensorflow``: the environment that framework reads for the request."""
+    fmt = args.get("--format") or "env"
+    if fmt not in MODERN_FORMATS:
+        raise UserError("--format=%s: a Keras 3 backend is configured by environment variables; choose one "
+                        "of %s" % (fmt, ", ".join(MODERN_FORMATS)))
+    for option in ("--write", "--theano", "--template", "--force"):
+        if args.get(option):
+            raise UserError("%s only applies to Theano; drop it with --backend %s" % (option, backend))
+    device = parse_device(args["--device"]) if args.get("--device") else "gpu"
+    precision = parse_precision(args["--floatx"], "--floatx") if args.get("--floatx") else "float32"
+    variant = Variant("config", {"device": device}, precision=precision, memory=memory_option(args),
+                      threads=threads_option(args))
+    translation = for_modern(backend, variant.flags, variant.intent())
+    notes = list(translation.notes)
+    if args.get("--cudnn"):
+        notes.append("--cudnn %s: %s has no environment variable for it; it uses cuDNN whenever its CUDA "
+                     "build finds it" % (args["--cudnn"], backend))
+    env = dict(translation.env)
+    for key, value in parse_env_set(args.get("--set") or []).items():
+        env[key] = value
+    if translation.floatx and translation.floatx != "float32":
+        notes.append("floatx %s: Keras reads it from keras.json (\"floatx\") or keras.config.set_floatx(), "
+                     "not from the environment" % translation.floatx)
+    _print_notes(notes)
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"backend": backend, "env": env, "floatx": translation.floatx,
+                                     "notes": notes}, indent=2) + "\n")
+    elif fmt == "flags":
+        sys.stdout.write(" ".join(_env_words(env)) + "\n")
+    else:
+        sys.stdout.write("".join(line + "\n" for line in _exports(env)))
+    return 0
+
+
+def parse_env_set(items: List[str]) -> Dict[str, str]:
+    """``--set NAME=VALUE`` with a Keras 3 backend: environment variables."""
+    result: Dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+            raise UserError("--set %s: with a Keras 3 backend --set takes an environment variable, NAME=VALUE"
+                            % item)
+        result[key] = value
+    return result
 
 
 def run(args: dict) -> int:
+    backend = (args.get("--backend") or "theano").lower()
+    if backend not in BACKENDS:
+        raise UserError("--backend=%s: choose one of %s" % (args["--backend"], ", ".join(BACKENDS)))
+    if backend != "theano":
+        return run_modern(args, backend)
     fmt = args.get("--format") or "theanorc"
     if fmt not in FORMATS:
         raise UserError("--format=%s: choose one of %s" % (fmt, ", ".join(FORMATS)))
@@ -209,7 +330,12 @@ def run(args: dict) -> int:
         raise UserError("--force only matters with --write")
     notes: List[str] = []
     version, flags, header = build(args, notes)
+    threads = threads_option(args)
+    env = thread_env(threads) if threads is not None else {}
     if write:
+        if env:
+            notes.append("--threads is not a Theano flag and is not written; set %s in the environment"
+                         % " ".join(_env_words(env)))
         target = choose_target(path, os.environ)
         notes.extend(target.notes)
         report = write_theanorc(target.path, flags, header, force=bool(args.get("--force")))
@@ -218,7 +344,7 @@ def run(args: dict) -> int:
             sys.stderr.write("theanogpu: %s\n" % line)
         sys.stdout.write("%s\n" % report.path)
         return 0
-    text = render(fmt, version, flags, notes, header)
+    text = render(fmt, version, flags, notes, header, env)
     _print_notes(notes)
     sys.stdout.write(text)
     return 0

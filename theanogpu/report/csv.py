@@ -1,4 +1,7 @@
-"""CSV report: one line per row, flat columns (cnmem and spread split into plain values)."""
+"""CSV report: one line per row, flat columns (cnmem and spread split into plain values).
+
+New columns are only ever appended (``fastest`` last), so that scripts reading by position keep working.
+"""
 
 import csv
 import io
@@ -8,7 +11,7 @@ from theanogpu.report.json import row_document
 COLUMNS = ("host", "name", "stack", "repeats", "device_requested", "device_used", "gpu_name",
            "cnmem_enabled", "cnmem_fraction", "cnmem_megabytes", "cudnn", "epochs", "seconds_per_epoch",
            "spread_over", "spread_min", "spread_max", "spread_percent", "warmup_seconds", "speedup",
-           "baseline", "status", "fallback", "fallback_reason", "error")
+           "baseline", "status", "fallback", "fallback_reason", "error", "fastest")
 
 
 def _cell(value: object) -> str:

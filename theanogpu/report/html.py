@@ -19,15 +19,18 @@ th, td { border-bottom: 1px solid #ddd; padding: .3em .6em; text-align: left; wh
 .wide { overflow-x: auto; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.fastest td { background: #e6f4ea; }
+tr.fastest td.name::after { content: " \\2605  fastest"; color: #1e7b34; font-weight: bold; }
 tr.alert td { background: #fdecea; color: #a01515; }
 tr.baseline td { font-weight: bold; }
+p.fastest { color: #1e7b34; font-weight: bold; }
 .notes li.alert { color: #a01515; font-weight: bold; }
 .notes pre { background: #f6f6f6; color: #333; font-weight: normal; padding: .5em; overflow-x: auto; }
 .legend { color: #555; font-size: .9em; }
 svg text { font-family: system-ui, sans-serif; font-size: 12px; }
 """
 BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, BAR_WIDTH, VALUE_WIDTH = 22, 8, 230, 380, 150
-COLORS = {"ok": "#3b6ea5", "baseline": "#8a8a8a", "alert": "#c0392b"}
+COLORS = {"ok": "#3b6ea5", "baseline": "#8a8a8a", "alert": "#c0392b", "fastest": "#2e8b57"}
 
 
 def _alert(row: dict) -> bool:
@@ -36,6 +39,16 @@ def _alert(row: dict) -> bool:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def _bar_kind(report: dict, index: int) -> str:
+    """The bar's colour: trouble first (a fallback that won is still no GPU win), then the winner."""
+    row = report["rows"][index]
+    if _alert(row):
+        return "alert"
+    if row.get("fastest"):
+        return "fastest"
+    return "baseline" if index == report["baseline_index"] else "ok"
 
 
 def chart(report: dict) -> str:
@@ -58,13 +71,15 @@ def chart(report: dict) -> str:
             parts.append('<text x="%d" y="%.1f" fill="%s">no epoch time (%s)</text>'
                          % (LABEL_WIDTH, middle, COLORS["alert"], escape(cells.status(row))))
             continue
-        kind = "alert" if _alert(row) else ("baseline" if index == report["baseline_index"] else "ok")
+        kind = _bar_kind(report, index)
         length = max(seconds / longest * BAR_WIDTH, 1.0)
         value = "%s s" % cells.number(seconds)
         if row["speedup"] is not None:
             value += " \u00b7 %s" % cells.speedup(row["speedup"])
         if row["fallback"]:
             value += " \u00b7 fell back to CPU"
+        if row.get("fastest"):
+            value += " \u00b7 fastest"
         parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s</title></rect>'
                      % (LABEL_WIDTH, y, length, BAR_HEIGHT, COLORS[kind], escape(label), escape(value)))
         parts.append('<text x="%.1f" y="%.1f">%s</text>' % (LABEL_WIDTH + length + 6, middle, escape(value)))
@@ -100,14 +115,23 @@ def _table(report: dict) -> List[str]:
         '<th scope="col"%s>%s</th>' % (' title="%s"' % titles[h] if h in titles else "", escape(h))
         for h, _ in columns), "<tbody>"]
     for index, row in enumerate(rows):
-        flags = (("alert", _alert(row)), ("baseline", index == report["baseline_index"]))
+        flags = (("fastest", bool(row.get("fastest"))), ("alert", _alert(row)),
+                 ("baseline", index == report["baseline_index"]))
         classes = [name for name, on in flags if on]
-        tds = "".join('<td%s>%s</td>' % (' class="num"' if h in numeric else "", escape(cell(row) or "-"))
-                      for h, cell in columns)
-        lines.append('<tr class="%s" data-status="%s">%s</tr>'
-                     % (" ".join(classes), escape(row["status"]), tds))
+        tds = "".join('<td%s>%s</td>' % (_td_class(h, numeric), escape(cell(row) or "-")) for h, cell in columns)
+        # The star after the name is CSS content: the cell's text stays the plain name for copying and
+        # for scripts reading the table; the title says it to screen readers and on hover.
+        title = ' title="fastest"' if row.get("fastest") else ""
+        lines.append('<tr class="%s"%s data-status="%s">%s</tr>'
+                     % (" ".join(classes), title, escape(row["status"]), tds))
     lines.append("</tbody></table></div>")
     return lines
+
+
+def _td_class(header: str, numeric: set) -> str:
+    if header in numeric:
+        return ' class="num"'
+    return ' class="name"' if header == "name" else ""
 
 
 def _notes(report: dict) -> List[str]:
@@ -143,6 +167,10 @@ def render(report: dict, color: bool = False, width: int = 80) -> str:
     if not report["rows"]:
         body = ["<p>No runs to report.</p>"]
     else:
-        body = ["<figure>", chart(report), "</figure>"] + _table(report) + _notes(report)
+        body = ["<figure>", chart(report), "</figure>"] + _table(report)
+        fastest = cells.fastest(report)
+        if fastest:
+            body.append('<p class="fastest">%s</p>' % escape(fastest))
+        body += _notes(report)
         body.append('<p class="legend">%s.</p>' % escape(cells.legend(report)))
     return "\n".join(head + body + ["</body>", "</html>"]) + "\n"

@@ -1,4 +1,8 @@
-"""JSON report: ``{"baseline": NAME, "rows": [...]}`` as the contract fixes it, plus extra fields."""
+"""JSON report: ``{"baseline": NAME, "rows": [...]}`` as the contract fixes it, plus extra fields.
+
+Extras include ``fastest``: on each row a boolean (true for the winner, for every row of a tie), and
+at the top the winner's name, stack, seconds per epoch and speedup vs the baseline, or null.
+"""
 
 import json
 from typing import Optional
@@ -8,7 +12,7 @@ from theanogpu.results import json_safe
 # Row fields in output order: the contract's first, then the extras.
 FIELDS = ("name", "stack", "device_requested", "device_used", "gpu_name", "cnmem", "cudnn", "epochs",
           "seconds_per_epoch", "speedup", "status", "fallback",
-          "host", "origin", "repeats", "backend", "spread", "warmup_seconds", "fallback_reason", "error",
+          "fastest", "host", "origin", "repeats", "backend", "spread", "warmup_seconds", "fallback_reason", "error",
           "data", "notes", "logs")
 
 
@@ -19,6 +23,7 @@ def _round(value: Optional[float], digits: int) -> Optional[float]:
 def row_document(row: dict) -> dict:
     """A row with its numbers rounded for people (seconds to ms, speedups to 2 decimals)."""
     out = {field: row.get(field) for field in FIELDS}
+    out["fastest"] = bool(row.get("fastest"))
     out["seconds_per_epoch"] = _round(row["seconds_per_epoch"], 3)
     out["speedup"] = _round(row["speedup"], 2)
     out["warmup_seconds"] = _round(row["warmup_seconds"], 3)
@@ -28,9 +33,18 @@ def row_document(row: dict) -> dict:
     return out
 
 
+def fastest_document(summary: Optional[dict]) -> Optional[dict]:
+    """The report's winner, rounded like the rows (None when no row won)."""
+    if not summary:
+        return None
+    return dict(summary, seconds_per_epoch=_round(summary["seconds_per_epoch"], 3),
+                speedup=_round(summary["speedup"], 2))
+
+
 def document(report: dict) -> dict:
     return {"baseline": report["baseline"], "baseline_index": report["baseline_index"],
             "hosts": report["hosts"], "notes": report["notes"],
+            "fastest": fastest_document(report.get("fastest")),
             "rows": [row_document(row) for row in report["rows"]]}
 
 

@@ -1,4 +1,5 @@
-"""Markdown report: a GitHub table, the fallbacks and failures in bold underneath, then the legend."""
+"""Markdown report: a GitHub table (the fastest row's name in bold), the fastest row and the fallbacks and
+failures (in bold) underneath, then the legend."""
 
 from typing import List
 
@@ -28,7 +29,8 @@ def render(report: dict, color: bool = False, width: int = 80) -> str:
         status = cells.status(row)
         if row["fallback"] or row["status"] != "ok":
             status = "**%s**" % status
-        name = row["name"] + (" (baseline)" if index == report["baseline_index"] else "")
+        name = "**%s**" % row["name"] if row.get("fastest") else row["name"]
+        name += " (baseline)" if index == report["baseline_index"] else ""
         values = ([origin_label(row)] if report["show_host"] else []) + [
             name, row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
             cells.cudnn(row["cudnn"]), str(row["epochs"]), str(row["repeats"]),
@@ -37,6 +39,9 @@ def render(report: dict, color: bool = False, width: int = 80) -> str:
             status]
         lines.append("| " + " | ".join(_escape(value or "-") for value in values) + " |")
     lines.append("")
+    fastest = cells.fastest(report)
+    if fastest:
+        lines.append("- " + fastest)
     details: List[str] = []
     for kind, note in cells.notes(report):
         if kind == "detail":

@@ -14,6 +14,9 @@ from theanogpu.errors import UserError
 
 # Worst first: a row with repeats that ended differently shows the worst status.
 STATUS_ORDER = ("failed", "timeout", "interrupted", "fallback", "skipped", "ok")
+# Statuses of a finished, measured training: only these rows can be "the fastest". A fallback ran to the
+# end (on another device than asked), so its time is real; the renderers say where it ran.
+FINISHED = ("ok", "fallback")
 _LOG_NAME = re.compile(r"^(?P<name>.*?)(?:@(?P<stack>[^@#]+))?(?:#(?P<repeat>\d+))?$")
 
 
@@ -224,6 +227,7 @@ def _row(group: List[dict]) -> dict:
         "spread": spread,
         "warmup_seconds": statistics.median(warmups) if warmups else None,
         "speedup": None,
+        "fastest": False,
         "status": status,
         "fallback": fallback,
         "fallback_reason": _first(p.get("fallback_reason") for p in parsed) if fallback else None,
@@ -234,11 +238,13 @@ def _row(group: List[dict]) -> dict:
     }
 
 
+def row_name(row: dict) -> str:
+    """``name@stack`` (or ``name``): the spelling ``--baseline`` accepts."""
+    return "%s@%s" % (row["name"], row["stack"]) if row["stack"] else row["name"]
+
+
 def _matches(row: dict, name: str) -> bool:
-    labels = {row["name"]}
-    if row["stack"]:
-        labels.add("%s@%s" % (row["name"], row["stack"]))
-    return name in labels
+    return name in {row["name"], row_name(row)}
 
 
 def choose_baseline(rows: Sequence[dict], name: Optional[str] = None) -> Optional[int]:
@@ -261,10 +267,11 @@ def choose_baseline(rows: Sequence[dict], name: Optional[str] = None) -> Optiona
 
 
 def build(runs: Sequence[dict], baseline: Optional[str] = None) -> dict:
-    """The report: ``{"baseline", "baseline_index", "rows", "hosts", "show_host", "notes"}``.
+    """The report: ``{"baseline", "baseline_index", "rows", "hosts", "show_host", "notes", "fastest"}``.
 
     Rows keep the order in which their first run appears. Speedup is baseline seconds per epoch
-    divided by the row's. Without a CPU run (and no *baseline*) there are no speedups.
+    divided by the row's. Without a CPU run (and no *baseline*) there are no speedups. Each row's
+    ``fastest`` and the report's ``fastest`` follow :func:`fastest_indexes`.
     """
     rows = [_row(group) for group in _group(runs)]
     index = choose_baseline(rows, baseline)
@@ -284,6 +291,9 @@ def build(runs: Sequence[dict], baseline: Optional[str] = None) -> dict:
         label = origin_label(row)
         if label not in origins:
             origins.append(label)
+    winners = fastest_indexes(rows)
+    for winner in winners:
+        rows[winner]["fastest"] = True
     return {
         "baseline": rows[index]["name"] if index is not None else None,
         "baseline_index": index,
@@ -291,6 +301,45 @@ def build(runs: Sequence[dict], baseline: Optional[str] = None) -> dict:
         "hosts": origins,
         "show_host": len(origins) > 1,
         "notes": notes,
+        "fastest": fastest_summary(rows, winners, index),
+    }
+
+
+def fastest_indexes(rows: Sequence[dict]) -> List[int]:
+    """Indexes of the rows with the lowest seconds per epoch among finished, timed rows.
+
+    Empty unless at least two rows compete: a lone run is not "the fastest" of anything. All rows
+    of an exact tie win, so that the order of the inputs never picks a winner.
+    """
+    timed = [i for i, row in enumerate(rows)
+             if row["status"] in FINISHED and row["seconds_per_epoch"] is not None]
+    if len(timed) < 2:
+        return []
+    best = min(rows[i]["seconds_per_epoch"] for i in timed)
+    return [i for i in timed if rows[i]["seconds_per_epoch"] == best]
+
+
+def fastest_summary(rows: Sequence[dict], winners: Sequence[int], baseline: Optional[int]) -> Optional[dict]:
+    """The winner as the JSON report's top-level ``fastest`` (the first one on a tie), or None.
+
+    ``vs_baseline`` names the row that ``speedup`` is relative to; both are None without one.
+    ``indexes`` lists every tied winner; ``fallback`` and ``device_used`` keep a fallback that won
+    from reading as a GPU win.
+    """
+    if not winners:
+        return None
+    row = rows[winners[0]]
+    compared = row["speedup"] is not None and baseline is not None
+    return {
+        "name": row["name"],
+        "stack": row["stack"],
+        "host": origin_label(row),
+        "seconds_per_epoch": row["seconds_per_epoch"],
+        "speedup": row["speedup"] if compared else None,
+        "vs_baseline": row_name(rows[baseline]) if compared else None,
+        "device_used": row["device_used"],
+        "fallback": bool(row["fallback"]),
+        "indexes": list(winners),
     }
 
 

@@ -5,14 +5,14 @@ matplotlib is the optional extra ``theanogpu[plot]``; without it the command say
 
 import io
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 from theanogpu import fsutil
 from theanogpu.errors import UserError
 from theanogpu.report import cells
 
 SUFFIXES = (".png", ".svg")
-ALERT, BASELINE, NORMAL = "#c0392b", "#8a8a8a", "#3b6ea5"
+ALERT, BASELINE, NORMAL, FASTEST = "#c0392b", "#8a8a8a", "#3b6ea5", "#2e8b57"
 
 
 def _pyplot():  # noqa: ANN202 - matplotlib's module type
@@ -34,6 +34,15 @@ def check_path(path: Union[str, Path]) -> Path:
     return path
 
 
+def _color(row: dict, baseline: Optional[dict]) -> str:
+    """Trouble first (a fallback that won is still no GPU win), then the winner, then the baseline."""
+    if row["fallback"] or row["status"] != "ok":
+        return ALERT
+    if row.get("fastest"):
+        return FASTEST
+    return BASELINE if row is baseline else NORMAL
+
+
 def write_plot(report: dict, path: Union[str, Path]) -> None:
     """Draw the chart and write it to *path* atomically (format from the suffix)."""
     path = check_path(path)
@@ -44,8 +53,7 @@ def write_plot(report: dict, path: Union[str, Path]) -> None:
     labels = [cells.label(report, row) for row in rows]
     values = [row["seconds_per_epoch"] for row in rows]
     baseline = report["rows"][report["baseline_index"]] if report["baseline_index"] is not None else None
-    colors = [ALERT if row["fallback"] or row["status"] != "ok" else BASELINE if row is baseline else NORMAL
-              for row in rows]
+    colors = [_color(row, baseline) for row in rows]
     figure, axes = plt.subplots(figsize=(8, 1.2 + 0.5 * len(rows)))
     try:
         positions = list(range(len(rows)))[::-1]
@@ -60,6 +68,8 @@ def write_plot(report: dict, path: Union[str, Path]) -> None:
                 text += "  %s" % cells.speedup(row["speedup"])
             if row["fallback"]:
                 text += "  fell back to CPU"
+            if row.get("fastest"):
+                text += "  fastest"
             axes.text(row["seconds_per_epoch"], position, "  " + text, va="center")
         axes.set_title("theanogpu: seconds per epoch")
         figure.tight_layout()

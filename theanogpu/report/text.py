@@ -3,6 +3,8 @@
 Columns that are empty in every row are left out; if the table is still too wide, long names are
 shortened (ending in ``~``), and if even that is not enough each row becomes a short block.
 Fallbacks and failures are marked ``!!`` in the notes, and in red when *color* is on (a terminal).
+The fastest row's name ends in `` *``, and the line starting ``*`` under the table says why (in green
+on a terminal).
 """
 
 import textwrap
@@ -11,7 +13,10 @@ from typing import Callable, List, Optional, Tuple
 from theanogpu.report import cells
 from theanogpu.report.model import origin_label
 
-RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+RED, GREEN, BOLD, RESET = "\x1b[31m", "\x1b[32m", "\x1b[1m", "\x1b[0m"
+# Ends the winner's name cell: in the name column (left-aligned, shrunk in the middle) it keeps the
+# numbers aligned and survives shortening, like the "!!" that ends a fallback's device cell.
+FASTEST_MARK = " *"
 
 
 class Column:
@@ -30,6 +35,10 @@ def _device(row: dict) -> Optional[str]:
     return row["device_used"] + "!!" if row["fallback"] and row["device_used"] else text
 
 
+def _name(row: dict) -> str:
+    return row["name"] + (FASTEST_MARK if row.get("fastest") else "")
+
+
 def _one_stack(rows: List[dict]) -> Optional[str]:
     """The stack when every row ran on the same one: then it is said once, not in a column."""
     stacks = {row["stack"] for row in rows}
@@ -41,7 +50,7 @@ def _columns(report: dict) -> List[Column]:
     columns = []
     if report["show_host"]:
         columns.append(Column("host", origin_label, shrink_to=10))
-    columns.append(Column("name", lambda r: r["name"], shrink_to=10))
+    columns.append(Column("name", _name, shrink_to=10))
     optional = [
         (Column("stack", lambda r: r["stack"], shrink_to=6), "stack"),
         (Column("device", _device), None),
@@ -104,11 +113,18 @@ def _layout(columns: List[Column], table: List[List[str]],
 
 
 def _paint(text: str, style: str, color: bool) -> str:
-    return style + text + RESET if color else text
+    return style + text + RESET if color and style else text
 
 
 def _alerting(row: dict) -> bool:
     return bool(row["fallback"]) or row["status"] not in ("ok",)
+
+
+def _row_style(row: dict) -> str:
+    """Red for trouble (even on a winner: a fallback's time is no GPU's), green for the winner."""
+    if _alerting(row):
+        return RED
+    return GREEN if row.get("fastest") else ""
 
 
 def _table(report: dict, width: int, color: bool) -> List[str]:
@@ -125,8 +141,8 @@ def _table(report: dict, width: int, color: bool) -> List[str]:
                         for i, w in zip(kept, widths)).rstrip()
         if number == 0:
             text = _paint(text, BOLD, color)
-        elif _alerting(report["rows"][number - 1]):
-            text = _paint(text, RED, color)
+        else:
+            text = _paint(text, _row_style(report["rows"][number - 1]), color)
         lines.append(text)
     return lines
 
@@ -136,7 +152,7 @@ def _blocks(report: dict, columns: List[Column], table: List[List[str]], color: 
     lines = []
     key_width = max(len(column.header) for column in columns)
     for row, line in zip(report["rows"], table[1:]):
-        style = RED if _alerting(row) else BOLD
+        style = _row_style(row) or BOLD
         lines.append(_paint(line[1] if report["show_host"] else line[0], style, color))
         lines += ["  %s  %s" % (column.header.ljust(key_width), cell) for column, cell in zip(columns, line)
                   if column.header != "name"]
@@ -151,6 +167,10 @@ def render(report: dict, color: bool = False, width: int = 80) -> str:
     if lines[-1]:
         lines.append("")
     wrap = textwrap.TextWrapper(width=max(width, 40), subsequent_indent="   ", break_on_hyphens=False)
+    # The answer to "which configuration is fastest" comes first, right under the "*" it explains.
+    fastest = cells.fastest(report)
+    if fastest:
+        lines += [_paint(text, GREEN, color) for text in wrap.wrap(FASTEST_MARK.strip() + "  " + fastest)]
     for kind, note in cells.notes(report):
         if kind == "alert":
             lines += [_paint(text, RED, color) for text in wrap.wrap("!! " + note)]

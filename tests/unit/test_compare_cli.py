@@ -154,3 +154,12 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, fragment):
     proc = subprocess.run(argv, capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
     assert fragment in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_error_lines_keep_the_headline_a_stack_dump_pushed_out():
+    from theanogpu.commands.compare import error_lines
+
+    tail = ["Fatal Python error: PyEval_SaveThread: NULL tstate", ""] + ['  File "f.py", line %d' % i for i in range(9)]
+    lines = error_lines(tail, "Fatal Python error: PyEval_SaveThread: NULL tstate")
+    assert lines[0].startswith("Fatal Python error") and len(lines) == 6
+    assert error_lines(["a", "ValueError: x"], "ValueError: x") == ["a", "ValueError: x"]

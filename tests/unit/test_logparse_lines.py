@@ -108,3 +108,12 @@ def test_interleaved_stderr_in_the_middle_of_a_progress_line():
     result = parse_text(text)
     assert result["gpu_name"] == "GeForce GTX 960"
     assert [e["seconds"] for e in result["epochs"]] == [9.0]
+
+
+def test_a_fatal_python_error_is_the_runs_error():
+    from theanogpu.logparse import parse_lines
+
+    parsed = parse_lines(["Epoch 1/3", "Fatal Python error: PyEval_SaveThread: NULL tstate",
+                          "Python runtime state: initialized", "", "Current thread 0x1 (most recent call first):",
+                          '  File "x.py", line 3 in fit'], source="t")
+    assert parsed["last_exception"] == "Fatal Python error: PyEval_SaveThread: NULL tstate"

@@ -216,7 +216,7 @@ def test_the_fastest_row_is_marked_and_summarised_against_the_baseline():
     assert report["fastest"] == {
         "name": "openmp", "stack": "theano10", "host": "lab1", "seconds_per_epoch": 1.525,
         "speedup": pytest.approx(1.9 / 1.525), "vs_baseline": "cpu@theano10", "device_used": "cpu",
-        "fallback": False, "indexes": [1]}
+        "fallback": False, "indexes": [1], "clear_of": True}
 
 
 def test_an_exact_tie_marks_every_tied_row_and_summarises_the_first():
@@ -295,3 +295,16 @@ def test_the_winner_is_never_slower_than_a_finished_row(specs):
     else:
         assert winners and all(row["seconds_per_epoch"] == min(finished) for row in winners)
         assert len(winners) == finished.count(min(finished))
+
+
+def test_a_win_inside_the_noise_is_not_a_clear_winner():
+    from theanogpu.report.model import clear_of
+
+    def row(seconds, low=None, high=None):
+        spread = {"min": low, "max": high} if low is not None else None
+        return {"status": "ok", "seconds_per_epoch": seconds, "spread": spread}
+
+    assert clear_of([row(2.0, 1.9, 2.1), row(2.1, 2.0, 2.2)], [0]) is False
+    assert clear_of([row(2.0, 1.9, 2.0), row(3.0, 2.9, 3.1)], [0]) is True
+    assert clear_of([row(2.0), row(2.03)], [0]) is False and clear_of([row(2.0), row(2.1)], [0]) is True
+    assert clear_of([row(2.0), row(2.0)], [0, 1]) is None

@@ -407,9 +407,18 @@ def _run_one(planned_run: PlannedRun, spec: stacks.StackSpec, python: Path, scri
     if watch.stopped_stable:
         entry["stopped_early"] = "stable"
     if status in ("failed", "timeout"):
-        entry["error"] = [line for line in outcome.tail if line.strip()][-8:]
+        entry["error"] = error_lines(outcome.tail, parsed.get("error") or parsed.get("last_exception"))
     progress.run_finished(planned_run.label, entry)
     return entry
+
+
+def error_lines(tail: List[str], headline: Optional[str]) -> List[str]:
+    """The last lines a failed run printed, led by its error line when the tail lost it (a stack
+    dump after "Fatal Python error", a long traceback)."""
+    lines = [line for line in tail if line.strip()][-8:]
+    if headline and not any(headline in line for line in lines):
+        lines = [headline] + lines[-5:]
+    return lines
 
 
 def _relay(source: StopFlag, target: StopFlag) -> None:

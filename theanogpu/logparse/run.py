@@ -35,7 +35,7 @@ MAX_TEXT = 300  # characters kept of a reason or message taken from the log
 _RECOGNISERS = (keras.observe, theano_old.observe, theano_gpuarray.observe, tensorflow.observe, modern.observe)
 _PREFILTER = re.compile("|".join(sorted({re.escape(k) for m in (keras, theano_old, theano_gpuarray, tensorflow,
                                                                  modern) for k in m.KEYWORDS}
-                                        | {"Traceback"}, key=len, reverse=True)))
+                                        | {"Traceback", "Fatal Python error"}, key=len, reverse=True)))
 _PROGRESS_START = frozenset(" -0123456789")
 _INTERMEDIATE = keras.INTERMEDIATE.match
 _KERAS3_INTERMEDIATE = keras.KERAS3_INTERMEDIATE.match
@@ -555,6 +555,11 @@ class LogParser:
         text = seg.strip()
         if text.startswith("Traceback (most recent call last)"):
             run.in_traceback = True
+            return
+        if text.startswith("Fatal Python error:"):
+            # The interpreter aborted (e.g. C code calling Python from an OpenMP thread): no
+            # traceback follows, only a stack dump, so this line is the whole error.
+            run.last_exception = _short(text)
             return
         if run.wants_any_line():
             run.any_line(seg)

@@ -146,9 +146,11 @@ def fastest(report: dict) -> Optional[str]:
     head = "fastest: " if len(winners) == 1 else "fastest (a tie): "
     text = "%s%s at %s s/epoch" % (head, " and ".join(winners), number(summary["seconds_per_epoch"]))
     if report["baseline_index"] in summary["indexes"]:
-        return text + " (the baseline)"
-    if summary["speedup"] is not None:
+        text += " (the baseline)"
+    elif summary["speedup"] is not None:
         text += ", %s vs %s" % (speedup(summary["speedup"]), label(report, rows[report["baseline_index"]]))
+    if summary.get("clear_of") is False:
+        text += "; within the measurement spread of the next row, so not a clear winner (try --repeat 3)"
     return text
 
 

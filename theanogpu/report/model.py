@@ -319,6 +319,25 @@ def fastest_indexes(rows: Sequence[dict]) -> List[int]:
     return [i for i in timed if rows[i]["seconds_per_epoch"] == best]
 
 
+# Without a measured spread, a win by less than this is not told apart from noise.
+NOISE_MARGIN = 0.02
+
+
+def clear_of(rows: Sequence[dict], winners: Sequence[int]) -> Optional[bool]:
+    """Whether the winner is faster than the runner-up beyond the noise: their spreads (min..max
+    over repeats or epochs) do not overlap, or without spreads, it wins by more than 2 %.
+    None when there is no runner-up (a tie of all rows)."""
+    timed = [i for i, row in enumerate(rows) if row["status"] in FINISHED and row["seconds_per_epoch"] is not None
+             and i not in winners]
+    if not winners or not timed:
+        return None
+    best, runner = rows[winners[0]], min((rows[i] for i in timed), key=lambda row: row["seconds_per_epoch"])
+    best_spread, runner_spread = best.get("spread"), runner.get("spread")
+    if best_spread and runner_spread:
+        return best_spread["max"] < runner_spread["min"]
+    return best["seconds_per_epoch"] < runner["seconds_per_epoch"] * (1 - NOISE_MARGIN)
+
+
 def fastest_summary(rows: Sequence[dict], winners: Sequence[int], baseline: Optional[int]) -> Optional[dict]:
     """The winner as the JSON report's top-level ``fastest`` (the first one on a tie), or None.
 
@@ -334,6 +353,7 @@ def fastest_summary(rows: Sequence[dict], winners: Sequence[int], baseline: Opti
         "name": row["name"],
         "stack": row["stack"],
         "host": origin_label(row),
+        "clear_of": clear_of(rows, winners),
         "seconds_per_epoch": row["seconds_per_epoch"],
         "speedup": row["speedup"] if compared else None,
         "vs_baseline": row_name(rows[baseline]) if compared else None,

@@ -127,22 +127,13 @@ def notes(report: dict) -> List[Tuple[str, str]]:
     return lines
 
 
-def _winner(report: dict, row: dict) -> str:
-    """A winner's label; a fallback says where it really ran, so that it never reads as a GPU win."""
-    text = label(report, row)
-    if row["fallback"]:
-        where = "another GPU" if row["device_used"] == "gpu" else "the CPU"
-        text += " (ran on %s: fell back)" % where
-    return text
-
-
 def fastest(report: dict) -> Optional[str]:
     """``fastest: openmp@theano10 at 1.52 s/epoch, 1.24x vs cpu@theano10``, or None without a winner."""
     summary = report.get("fastest")
     if not summary:
         return None
     rows = report["rows"]
-    winners = [_winner(report, rows[index]) for index in summary["indexes"]]
+    winners = [label(report, rows[index]) for index in summary["indexes"]]
     head = "fastest: " if len(winners) == 1 else "fastest (a tie): "
     text = "%s%s at %s s/epoch" % (head, " and ".join(winners), number(summary["seconds_per_epoch"]))
     if report["baseline_index"] in summary["indexes"]:

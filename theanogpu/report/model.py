@@ -14,9 +14,10 @@ from theanogpu.errors import UserError
 
 # Worst first: a row with repeats that ended differently shows the worst status.
 STATUS_ORDER = ("failed", "timeout", "interrupted", "fallback", "skipped", "ok")
-# Statuses of a finished, measured training: only these rows can be "the fastest". A fallback ran to the
-# end (on another device than asked), so its time is real; the renderers say where it ran.
-FINISHED = ("ok", "fallback")
+# Statuses of a finished, measured training that did what its variant asked: only these rows compete
+# for "the fastest". A fallback's time is real, but it measures another configuration (the CPU) than
+# the row's name says, so naming it the winner would mislead.
+FINISHED = ("ok",)
 _LOG_NAME = re.compile(r"^(?P<name>.*?)(?:@(?P<stack>[^@#]+))?(?:#(?P<repeat>\d+))?$")
 
 

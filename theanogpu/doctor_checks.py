@@ -7,6 +7,10 @@ what the user sees, and what to do. Severity:
   warning  something breaks in some models, or the GPU would not be used (on a machine without one)
   notice   a plain fact the user must not miss (no GPU: device=gpu runs on the CPU)
   info     worth knowing
+
+Modern stacks (Keras 3 on PyTorch, JAX or TensorFlow) are judged on what the framework itself
+reported in the probe's "frameworks" section: its build (CUDA or CPU-only), the GPUs it sees, and
+whether the backend Keras 3 would pick is installed at all.
 """
 
 import re
@@ -15,6 +19,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 SEVERITIES = ("error", "warning", "notice", "info")
 Version = Tuple[int, ...]
+FRAMEWORKS = ("torch", "jax", "tensorflow")
+FRAMEWORK_NAMES = {"torch": "PyTorch", "jax": "JAX", "tensorflow": "TensorFlow"}
+# The backends Keras 3 knows; numpy needs nothing more, openvino is not probed.
+KERAS3_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,67 @@ def version_tuple(text: Optional[str]) -> Version:
 
 
 @dataclass(frozen=True)
+class Framework:
+    """What one modern framework said about itself in the probe (its "frameworks" entry)."""
+
+    name: str  # torch | jax | tensorflow
+    version: str
+    distribution: str  # e.g. tensorflow-cpu
+    error: str  # the import failed with this
+    cuda_build: Optional[bool]  # None: the probe could not tell
+    gpus: Optional[int]  # GPUs the framework itself sees; None: it could not tell
+    devices_error: str  # JAX: no backend could be initialised
+    visible_devices: Optional[str]  # CUDA_VISIBLE_DEVICES as the framework saw it
+
+    @property
+    def label(self) -> str:
+        return FRAMEWORK_NAMES.get(self.name, self.name)
+
+    @property
+    def hides_gpus(self) -> bool:
+        # CUDA reads an empty list or a -1 as "no device at all".
+        return self.visible_devices is not None and self.visible_devices.strip() in ("", "-1")
+
+    def cpu_build_text(self) -> str:
+        """Why this build cannot use a GPU at all, or "" for a CUDA build (or an unknown one)."""
+        if self.cuda_build is not False:
+            return ""
+        if self.name == "torch":
+            return "CPU-only build of PyTorch %s (torch.version.cuda is None)" % self.version
+        if self.name == "jax":
+            return "jaxlib without a CUDA plugin (no jax-cuda*-plugin installed)"
+        return "%s %s, built without CUDA (tf.test.is_built_with_cuda() is False)" % (
+            self.distribution, self.version)
+
+
+def _framework(name: str, data: Dict[str, Any]) -> Framework:
+    if name == "torch":
+        cuda_build = None if "cuda_build" not in data else (data["cuda_build"] or data.get("hip_build")) is not None
+        gpus = data.get("device_count") if data.get("cuda_available") else (
+            0 if data.get("cuda_available") is False else None)
+    elif name == "jax":
+        cuda_build = bool(data["cuda_plugin"]) if isinstance(data.get("cuda_plugin"), list) else None
+        devices = data.get("devices")
+        gpus = sum(1 for d in devices if d in ("gpu", "cuda", "rocm")) if isinstance(devices, list) else None
+    else:
+        cuda_build = data.get("built_with_cuda")
+        gpus = data.get("gpus")
+    return Framework(
+        name=name, version=str(data.get("version") or data.get("distribution_version") or "?"),
+        distribution=str(data.get("distribution") or name), error=data.get("error") or "",
+        cuda_build=cuda_build if isinstance(cuda_build, bool) else None,
+        gpus=gpus if isinstance(gpus, int) else None,
+        devices_error=data.get("devices_error") or "",
+        visible_devices=(data.get("env") or {}).get("CUDA_VISIBLE_DEVICES"))
+
+
+def frameworks_from_probe(probe: Dict[str, Any]) -> Tuple[Framework, ...]:
+    """The modern frameworks the probe found, in a fixed order; () for a Theano-only environment."""
+    found = probe.get("frameworks") or {}
+    return tuple(_framework(name, found[name]) for name in FRAMEWORKS if isinstance(found.get(name), dict))
+
+
+@dataclass(frozen=True)
 class Facts:
     """The few facts the rules look at, pulled out of the probe JSON."""
 
@@ -66,10 +135,26 @@ class Facts:
     keras_backend: Optional[str]
     keras_backend_source: str
     theano_stderr: Tuple[str, ...]
+    frameworks: Tuple[Framework, ...] = ()
 
     @property
     def has_gpu(self) -> bool:
-        return bool(self.gpus)
+        """nvidia-smi lists a GPU, or a framework found one (nvidia-smi may be missing in a container)."""
+        return bool(self.gpus) or any(fw.gpus for fw in self.frameworks)
+
+    @property
+    def modern(self) -> bool:
+        """A Keras 3 / PyTorch / JAX / TensorFlow environment rather than a Theano one."""
+        return bool(self.frameworks) and not self.theano_installed
+
+    @property
+    def gpu_frameworks(self) -> Tuple[Framework, ...]:
+        """The frameworks whose GPU use decides a run: Keras 3's backend when installed, else all."""
+        if self.keras >= (3,):
+            chosen = tuple(fw for fw in self.frameworks if fw.name == self.keras_backend)
+            if chosen:
+                return chosen
+        return self.frameworks
 
     @property
     def gpu_device_flag(self) -> str:
@@ -113,6 +198,7 @@ def facts_from_probe(probe: Dict[str, Any]) -> Facts:
         keras_backend=_get(probe, "keras_backend", "backend"),
         keras_backend_source=_get(probe, "keras_backend", "source") or "",
         theano_stderr=tuple(theano.get("stderr") or ()),
+        frameworks=frameworks_from_probe(probe),
     )
 
 
@@ -124,7 +210,7 @@ Rule = Callable[[Facts], Optional[Finding]]
 
 
 def _theano_missing(f: Facts) -> Optional[Finding]:
-    if f.theano_installed or f.theano_imported:
+    if f.theano_installed or f.theano_imported or f.frameworks:
         return None
     return Finding("error", "theano-missing", "Theano is not installed in this environment",
                    "build a pinned stack: theanogpu stack create theano10 (or theano08, theano09)")
@@ -272,8 +358,9 @@ def _no_gpu(f: Facts) -> Optional[Finding]:
     if f.has_gpu:
         return None
     flag = f.gpu_device_flag if f.theano_installed else "device=gpu"
-    why = f.smi_error or "nvidia-smi lists no GPU"
-    return Finding("notice", "no-gpu", "No GPU: %s will run on the CPU (%s)" % (flag, why),
+    why = [f.smi_error or "nvidia-smi lists no GPU"]
+    why.extend("%s sees none: %s" % (fw.label, no_gpu_reason(fw, f)) for fw in f.gpu_frameworks)
+    return Finding("notice", "no-gpu", "No GPU: %s will run on the CPU (%s)" % (flag, "; ".join(why)),
                    "run on a machine with an NVIDIA GPU and driver (nvidia-smi -L must list it)")
 
 
@@ -322,18 +409,124 @@ def _blas_error(f: Facts) -> Optional[Finding]:
                    "set blas.ldflags explicitly (e.g. -lopenblas), or blas.ldflags= for NumPy's own BLAS")
 
 
+# --------------------------------------------------------------------- modern frameworks (Keras 3)
+
+
+def no_gpu_reason(fw: Framework, f: Facts) -> str:
+    """Why *fw* sees no GPU, the first cause that applies, in words."""
+    if fw.error:
+        return "it does not import (%s)" % fw.error
+    if fw.cpu_build_text():
+        return fw.cpu_build_text()
+    if fw.hides_gpus:
+        return "CUDA_VISIBLE_DEVICES=%r hides every GPU" % fw.visible_devices
+    if fw.devices_error:
+        return "no backend initialised (%s)" % fw.devices_error
+    if not f.gpus:
+        return "no GPU found on this machine"
+    if fw.gpus is None:
+        return "it could not tell"
+    return "its CUDA build does not find the GPU (driver or CUDA libraries too old or missing?)"
+
+
+def gpu_visibility(fw: Framework, f: Facts) -> str:
+    """One phrase for the description: the GPUs *fw* sees, or why none."""
+    if fw.gpus:
+        return "sees %d GPU(s)" % fw.gpus
+    return "no GPU visible: %s" % no_gpu_reason(fw, f)
+
+
+def _each(rule: Callable[[Framework, Facts], Optional[Finding]]) -> Callable[[Facts], List[Finding]]:
+    """A rule over every framework in a stack (several may apply)."""
+    def apply(f: Facts) -> List[Finding]:
+        return [finding for finding in (rule(fw, f) for fw in f.frameworks) if finding is not None]
+    apply.__name__ = rule.__name__
+    return apply
+
+
+def _framework_import(fw: Framework, f: Facts) -> Optional[Finding]:
+    if not fw.error:
+        return None
+    return Finding("error", "%s-import" % fw.name, "import %s fails: %s" % (fw.name, fw.error),
+                   "rebuild the environment (theanogpu stack create NAME rebuilds a built-in stack); "
+                   "'Unable to import backend' means TensorFlow imported Keras 3, whose KERAS_BACKEND (or "
+                   "keras.json) names a backend that is not installed")
+
+
+_CPU_BUILD_FIXES = {
+    "torch": "install a CUDA build of PyTorch that matches your driver "
+             "(pip install torch --index-url https://download.pytorch.org/whl/cu126, or cu128 ...)",
+    "jax": "pip install 'jax[cuda12]' (or jax[cuda13]) to add the CUDA plugin of the same JAX release",
+    "tensorflow": "install tensorflow[and-cuda] (Linux) instead of tensorflow-cpu",
+}
+
+
+def _framework_cpu_build(fw: Framework, f: Facts) -> Optional[Finding]:
+    if fw.error or not fw.cpu_build_text() or fw not in f.gpu_frameworks:
+        return None
+    return Finding(_gpu_or_cpu_severity(f), "%s-cpu-build" % fw.name,
+                   "%s: GPU variants run on the CPU with this stack" % fw.cpu_build_text(),
+                   _CPU_BUILD_FIXES[fw.name])
+
+
+def _framework_gpu_hidden(fw: Framework, f: Facts) -> Optional[Finding]:
+    if (not f.has_gpu or fw.error or fw.gpus or fw.cpu_build_text() or fw.devices_error
+            or fw not in f.gpu_frameworks):
+        return None
+    return Finding("error", "%s-gpu-not-visible" % fw.name,
+                   "a GPU is present but %s %s sees none: %s" % (fw.label, fw.version, no_gpu_reason(fw, f)),
+                   "unset CUDA_VISIBLE_DEVICES (or list the GPU's index) and check that the driver "
+                   "supports the CUDA version this build needs")
+
+
+def _framework_gpu_seen(fw: Framework, f: Facts) -> Optional[Finding]:
+    if not fw.gpus:
+        return None
+    return Finding("info", "%s-gpu" % fw.name, "%s %s sees %d GPU(s)" % (fw.label, fw.version, fw.gpus))
+
+
+def _jax_backends(fw: Framework, f: Facts) -> Optional[Finding]:
+    if fw.name != "jax" or fw.error or not fw.devices_error:
+        return None
+    return Finding("error", "jax-backends", "JAX cannot initialise any backend: %s" % fw.devices_error,
+                   "unset JAX_PLATFORMS (JAX then falls back to the CPU) or name a platform this machine "
+                   "has (JAX_PLATFORMS=cpu)")
+
+
+def _keras3_backend(f: Facts) -> Optional[Finding]:
+    if f.keras < (3,) or not f.keras_backend or f.keras_backend in ("numpy", "openvino"):
+        return None
+    installed = [fw.name for fw in f.frameworks]
+    if f.keras_backend in installed:
+        return None
+    if f.keras_backend not in KERAS3_BACKENDS:
+        problem = "which Keras 3 does not have (it knows %s)" % ", ".join(KERAS3_BACKENDS)
+    else:
+        problem = "which is not installed here"
+    choose = ("set KERAS_BACKEND=%s" % " or ".join(installed)) if installed else \
+        "install torch, jax or tensorflow, and set KERAS_BACKEND to it"
+    return Finding("error", "keras3-backend",
+                   "Keras %s would use the %s backend (%s), %s: import keras fails"
+                   % (_v(f.keras), f.keras_backend, f.keras_backend_source, problem),
+                   choose + " (theanogpu compare sets the stack's KERAS_BACKEND itself)")
+
+
 RULES: Tuple[Rule, ...] = (
     _theano_missing, _theano_import_failed, _numpy_unusable, _numpy_blas, _numpy_distutils,
     _safeconfigparser, _mutablemapping, _scan_py37, _longintrepr, _keras2_theano08, _keras_ifelse,
     _keras_num_groups, _no_gpu, _nvcc_unparseable, _nvcc_missing, _pygpu_missing, _gpu_not_used,
-    _gpu_used, _keras_backend, _no_blas, _blas_error,
+    _gpu_used, _keras_backend, _no_blas, _blas_error, _keras3_backend,
 )
+# Rules over each modern framework of a stack: each may find something for several frameworks.
+FRAMEWORK_RULES = tuple(_each(rule) for rule in (
+    _framework_import, _jax_backends, _framework_cpu_build, _framework_gpu_hidden, _framework_gpu_seen))
 
 
 def check(probe: Dict[str, Any]) -> List[Finding]:
     """Every finding for one probed environment, most severe first (stable within a severity)."""
     facts = facts_from_probe(probe)
     findings = [finding for finding in (rule(facts) for rule in RULES) if finding is not None]
+    findings.extend(finding for rule in FRAMEWORK_RULES for finding in rule(facts))
     return sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity))
 
 

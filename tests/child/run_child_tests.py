@@ -8,7 +8,8 @@ the expectations here are the stack's own pins. Checks, in order:
 
   python   this interpreter is the X.Y that stacks.ini asks for
   pins     every requirement line of the stack's pin file is satisfied by what is installed
-  probe    theanogpu/child/probe.py prints one JSON object that reports this environment
+  probe    theanogpu/child/probe.py prints one JSON object that reports this environment (for
+           Keras 3 stacks: the pinned framework imports and reports its own, pinned, version)
   config   (Theano stacks) Theano reads back what `theanogpu config --cnmem 0.8` generates for its
            dialect, once via THEANORC and once via THEANO_FLAGS (texts in expected_config.py)
   example  examples/cifar10_cnn.py trains one tiny epoch on the CPU (skipped while the file is absent)
@@ -259,6 +260,9 @@ class Runner:
         wanted_backend = self.stack["env"].get("KERAS_BACKEND", "theano")
         check(backend == wanted_backend, "probe says Keras would use %s, expected %s" % (backend, wanted_backend))
         summary = "probe schema 1, Keras backend %s" % backend
+        frameworks = self.check_frameworks(report)
+        if frameworks:
+            summary += ", " + frameworks
         if self.dialect:
             theano = report["theano"]
             check(theano["imported"] and not theano["error"],
@@ -270,6 +274,32 @@ class Runner:
             summary += ", Theano %s imported with device=%s (GPU active: %s)" % (
                 theano["version"], requested, theano["gpu_activated"])
         return summary
+
+    def check_frameworks(self, report):
+        """Each pinned modern framework is in the probe's "frameworks", imported, at its pinned version."""
+        found = report.get("frameworks")
+        check(isinstance(found, dict), "the probe reports no frameworks section")
+        seen = []
+        for name, dists in sorted(probe.FRAMEWORK_DISTS.items()):
+            specs = [pinned(self.stack, dist) for dist in dists if pinned(self.stack, dist) is not None]
+            if not specs:
+                continue
+            entry = found.get(name) or {}
+            check(entry, "%s is pinned but the probe's frameworks section has no %s entry" % (name, name))
+            check(not entry.get("error"), "import %s fails in the probe: %s" % (name, entry.get("error")))
+            check(entry.get("version") and satisfies(entry["version"], specs[0]),
+                  "%s itself reports version %s, the pin is %s" % (name, entry.get("version"), specs[0]))
+            jaxlib = pinned(self.stack, "jaxlib")
+            if name == "jax" and jaxlib:
+                check(entry.get("jaxlib_version") and satisfies(entry["jaxlib_version"], jaxlib),
+                      "jaxlib reports version %s, the pin is %s" % (entry.get("jaxlib_version"), jaxlib))
+            seen.append("%s %s" % (name, entry["version"]))
+        backend = self.stack["env"].get("KERAS_BACKEND")
+        if not self.dialect and backend in probe.FRAMEWORK_DISTS:
+            check(backend in found, "Keras 3 would use %s, which the probe did not find installed" % backend)
+        if not self.dialect:
+            check(not found or seen, "frameworks found but none pinned: %s" % sorted(found))
+        return ", ".join(seen)
 
     def read_back(self, names, theanorc, flags):
         code_text = READ_BACK % (sorted(names),)

@@ -80,3 +80,49 @@ def test_text_report(stack_venv, cli):
     if NO_SMI:
         assert proc.stdout.startswith("*** No GPU: device=gpu will run on the CPU")
         assert proc.returncode == 0
+
+
+# ------------------------------------------------------------------- modern stacks (Keras 3)
+
+MODERN = {"keras3-jax": ("jax", "0.10.2", "jaxlib without a CUDA plugin"),
+          "keras3-tf": ("tensorflow", "2.21.0", "tensorflow-cpu 2.21.0, built without CUDA")}
+
+
+@pytest.fixture(scope="module")
+def modern_report(stack_venv, cli):
+    for name in MODERN:
+        stack_venv(name)
+    proc = cli("doctor", "--stack", "keras3-jax", "--stack", "keras3-tf", "--format", "json")
+    data = json.loads(proc.stdout)
+    assert data["exit_status"] == proc.returncode
+    return {entry["stack"]: entry for entry in data["stacks"]}, proc.returncode
+
+
+@pytest.mark.parametrize("name", sorted(MODERN))
+def test_modern_stack_versions_and_gpu_truth(modern_report, name):
+    framework, version, why = MODERN[name]
+    entries, status = modern_report
+    entry = entries[name]
+    probe, found = entry["probe"], codes(entry)
+    assert probe["python"]["version"].startswith("3.11.")
+    assert probe["packages"]["keras"]["version"].startswith("3.")
+    assert probe["keras_backend"] == {"backend": framework, "source": "KERAS_BACKEND"}
+    assert probe["frameworks"][framework]["version"] == version
+    assert "theano-missing" not in found and framework + "-import" not in found
+    # The CPU build is said for what it is, on any machine.
+    assert why in found[framework + "-cpu-build"]["message"]
+    if NO_SMI:
+        assert found["no-gpu"]["message"].startswith("No GPU: device=gpu will run on the CPU")
+        assert status == 0  # healthy stacks: no GPU is a fact, not a failure
+
+
+def test_modern_text_report(stack_venv, cli):
+    stack_venv("keras3-jax")
+    proc = cli("doctor", "--stack", "keras3-jax")
+    assert "Keras      3." in proc.stdout and "would use backend jax" in proc.stdout
+    assert "JAX        0.10.2 (jaxlib 0.10.2), CUDA plugin none" in proc.stdout
+    assert "no GPU visible: jaxlib without a CUDA plugin" in proc.stdout
+    if NO_SMI:
+        assert proc.stdout.startswith("*** No GPU: device=gpu will run on the CPU")
+        assert "GPU variants will run on the CPU on this machine" in proc.stdout
+        assert proc.returncode == 0, proc.stdout

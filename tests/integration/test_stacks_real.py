@@ -1,4 +1,4 @@
-"""Real stacks: theano08 and theano10 built with pip for real, reused, and rebuilt after a crash."""
+"""Real stacks: theano08, theano10 and the Keras 3 ones built with pip for real, reused, and rebuilt after a crash."""
 
 import json
 import os
@@ -46,6 +46,35 @@ def test_create_twice_reuses(stack_venv, cli, name):
     assert marker["packages"]["keras"] == PINS[name]["keras"]
     listing = {row["name"]: row for row in json.loads(cli("stack", "list", "--format=json").stdout)}
     assert listing[name]["state"] == "built" and listing[name]["python"].startswith(PINS[name]["python"])
+
+
+MODERN_PINS = {"keras3-jax": {"jax": "0.10.2", "jaxlib": "0.10.2"}, "keras3-tf": {"tensorflow": "2.21.0"}}
+MODERN_VERSIONS = """
+import importlib, json, sys
+versions = {"python": "%d.%d.%d" % sys.version_info[:3]}
+for name in sys.argv[1:]:
+    versions[name] = importlib.import_module(name).__version__
+print(json.dumps(versions))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(MODERN_PINS))
+def test_built_keras3_stack_has_the_pins(stack_venv, cli, tmp_path, name):
+    """Import the framework (which imports Keras 3 for TensorFlow) with a HOME of its own."""
+    venv = stack_venv(name)
+    wanted = MODERN_PINS[name]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_HOME")}
+    env.update(HOME=str(tmp_path), KERAS_BACKEND="jax" if name == "keras3-jax" else "tensorflow")
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", MODERN_VERSIONS, *wanted], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.splitlines()[-1])
+    assert got["python"].startswith("3.11.")
+    assert {key: got[key] for key in wanted} == wanted
+    marker = json.loads((venv / ".theanogpu-stack.json").read_text())
+    assert marker["packages"]["keras"].startswith("3.")
+    listing = {row["name"]: row for row in json.loads(cli("stack", "list", "--format=json").stdout)}
+    assert listing[name]["state"] == "built"
 
 
 def test_interrupted_build_is_detected_and_rebuilt(tmp_path, cli):

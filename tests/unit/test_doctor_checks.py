@@ -202,3 +202,158 @@ def test_facts_tolerate_a_minimal_probe():
     facts = facts_from_probe({"probe": 1})
     assert facts.theano == () and not facts.has_gpu
     assert {finding.code for finding in check({"probe": 1})} == {"theano-missing", "no-gpu"}
+
+
+# ------------------------------------------------------------------ modern stacks (Keras 3)
+
+NO_SMI_PROBE = {"path": None, "gpus": [], "error": "nvidia-smi not found on PATH"}
+A_GPU = {"path": "/usr/bin/nvidia-smi", "gpus": ["GPU 0: NVIDIA H100 (UUID: GPU-x)"], "error": None}
+
+
+def modern(backend, frameworks, keras="3.15.1", smi=None):
+    """A probe of a Keras 3 stack as the real probe prints it (no Theano, one or more frameworks)."""
+    return {
+        "probe": 1,
+        "python": {"version": "3.11.7", "executable": "/s/keras3/bin/python"},
+        "packages": {"theano": {"version": None, "error": "not installed"}, "keras": {"version": keras},
+                     "numpy": {"version": "2.4.6"}, "pygpu": {"version": None, "error": "No module named 'pygpu'"}},
+        "keras_backend": {"backend": backend, "source": "KERAS_BACKEND"},
+        "theano": {"imported": False, "error": None, "device_requested": None, "gpu_activated": None,
+                   "config": {}, "config_errors": {}, "theano_flags": "", "stderr": []},
+        "nvcc": {"path": None},
+        "nvidia_smi": copy.deepcopy(smi or NO_SMI_PROBE),
+        "frameworks": copy.deepcopy(frameworks),
+    }
+
+
+# What the probe printed in the real keras3-torch, keras3-jax and keras3-tf stacks (CPU builds).
+TORCH_CPU = {"distribution": "torch", "distribution_version": "2.13.0+cpu", "error": None, "version": "2.13.0+cpu",
+             "cuda_build": None, "cuda_available": False, "device_count": 0, "num_threads": 2,
+             "interop_threads": 2, "env": {"CUDA_VISIBLE_DEVICES": None, "PYTORCH_CUDA_ALLOC_CONF": None,
+                                           "PYTORCH_NO_CUDA_MEMORY_CACHING": None, "OMP_NUM_THREADS": None}}
+JAX_CPU = {"distribution": "jax", "distribution_version": "0.10.2", "error": None, "version": "0.10.2",
+           "jaxlib_version": "0.10.2", "platforms": None, "cuda_plugin": [], "devices": ["cpu"],
+           "default_backend": "cpu",
+           "gpu_client_options": {"platform_name": "cuda", "allocator": "default", "memory_fraction": 0.7,
+                                  "preallocate": False, "enable_mock_nccl": False},
+           "env": {"CUDA_VISIBLE_DEVICES": None, "JAX_PLATFORMS": None, "XLA_FLAGS": None}}
+TF_CPU = {"distribution": "tensorflow-cpu", "distribution_version": "2.21.0", "error": None, "version": "2.21.0",
+          "built_with_cuda": False, "cuda_version": None, "gpus": 0, "intra_op_threads": 0, "inter_op_threads": 0,
+          "env": {"CUDA_VISIBLE_DEVICES": None, "TF_FORCE_GPU_ALLOW_GROWTH": None}}
+# The same frameworks as CUDA builds on a machine whose GPU they see.
+TORCH_CUDA = dict(TORCH_CPU, version="2.13.0+cu128", cuda_build="12.8", cuda_available=True, device_count=1)
+JAX_CUDA = dict(JAX_CPU, cuda_plugin=["jax-cuda12-plugin 0.10.2", "jax-cuda12-pjrt 0.10.2"], devices=["gpu"],
+                default_backend="gpu")
+TF_CUDA = dict(TF_CPU, distribution="tensorflow", built_with_cuda=True, cuda_version="12.5.1", gpus=1)
+
+CPU_STACKS = [("torch", TORCH_CPU, "CPU-only build of PyTorch 2.13.0+cpu"),
+              ("jax", JAX_CPU, "jaxlib without a CUDA plugin"),
+              ("tensorflow", TF_CPU, "tensorflow-cpu 2.21.0, built without CUDA")]
+
+
+@pytest.mark.parametrize("backend, framework, why", CPU_STACKS)
+def test_builtin_keras3_stack_without_gpu_is_healthy_and_says_cpu(backend, framework, why):
+    data = modern(backend, {backend: framework})
+    found = codes(data)
+    assert set(found) == {backend + "-cpu-build", "no-gpu"}
+    assert "theano-missing" not in found  # a Keras 3 stack has no Theano, and needs none
+    notice = found["no-gpu"]
+    assert notice.severity == "notice"
+    assert notice.message.startswith("No GPU: device=gpu will run on the CPU (nvidia-smi not found on PATH")
+    assert why in notice.message
+    build = found[backend + "-cpu-build"]
+    # No GPU here: a CPU-only build loses nothing more, so a warning (as pygpu-missing for Theano 1.0).
+    assert build.severity == "warning" and why in build.message and "run on the CPU" in build.message
+    assert build.fix
+    assert exit_status(check(data)) == 0
+
+
+@pytest.mark.parametrize("backend, framework, why", CPU_STACKS)
+def test_cpu_only_build_on_a_gpu_machine_is_an_error(backend, framework, why):
+    data = modern(backend, {backend: framework}, smi=A_GPU)
+    found = codes(data)
+    assert "no-gpu" not in found
+    assert found[backend + "-cpu-build"].severity == "error"
+    assert exit_status(check(data)) == 1
+
+
+@pytest.mark.parametrize("backend, framework", [("torch", TORCH_CUDA), ("jax", JAX_CUDA), ("tensorflow", TF_CUDA)])
+def test_cuda_build_that_sees_the_gpu(backend, framework):
+    data = modern(backend, {backend: framework}, smi=A_GPU)
+    found = codes(data)
+    assert set(found) == {backend + "-gpu"}
+    assert found[backend + "-gpu"].severity == "info" and "sees 1 GPU" in found[backend + "-gpu"].message
+    assert exit_status(check(data)) == 0
+    # Without nvidia-smi (a container), the framework's own word that it sees a GPU still counts.
+    assert "no-gpu" not in codes(modern(backend, {backend: framework}))
+
+
+def test_cuda_build_with_the_gpu_hidden():
+    hidden = dict(TORCH_CUDA, cuda_available=False, device_count=0,
+                  env=dict(TORCH_CUDA["env"], CUDA_VISIBLE_DEVICES=""))
+    found = codes(modern("torch", {"torch": hidden}, smi=A_GPU))
+    assert found["torch-gpu-not-visible"].severity == "error"
+    assert "CUDA_VISIBLE_DEVICES=''" in found["torch-gpu-not-visible"].message
+    # Same build, GPU not hidden but not found: the driver/CUDA libraries are the suspects.
+    lost = dict(hidden, env=TORCH_CUDA["env"])
+    assert "driver" in codes(modern("torch", {"torch": lost}, smi=A_GPU))["torch-gpu-not-visible"].message
+    # On a machine without a GPU the same facts are only the no-GPU notice.
+    assert set(codes(modern("torch", {"torch": hidden}))) == {"no-gpu"}
+
+
+def test_jax_platforms_naming_a_missing_platform():
+    broken = dict(JAX_CPU, platforms="cuda", devices=None, default_backend=None,
+                  devices_error="AssertionError: (no message) at jax/_src/xla_bridge.py:857: "
+                                "assert _default_backend is not None")
+    found = codes(modern("jax", {"jax": broken}))
+    assert found["jax-backends"].severity == "error" and "JAX_PLATFORMS" in found["jax-backends"].fix
+    assert "xla_bridge.py" in found["jax-backends"].message
+    assert exit_status(check(modern("jax", {"jax": broken}))) == 1
+
+
+def test_framework_that_fails_to_import():
+    broken = {"distribution": "tensorflow-cpu", "distribution_version": "2.21.0",
+              "error": "ValueError: Unable to import backend : tf"}
+    found = codes(modern("tensorflow", {"tensorflow": broken}))
+    assert found["tensorflow-import"].severity == "error"
+    assert "Unable to import backend" in found["tensorflow-import"].message
+    assert "it does not import" in found["no-gpu"].message
+    assert "tensorflow-cpu-build" not in found  # nothing is known about a build that did not import
+
+
+@pytest.mark.parametrize("backend, source, expected", [
+    ("tensorflow", "default (Keras 3 reads KERAS_BACKEND or keras.json)", "not installed here"),
+    ("jax", "KERAS_BACKEND", "not installed here"),
+    ("theano", "/home/u/.keras/keras.json", "which Keras 3 does not have"),
+])
+def test_keras3_backend_that_is_not_there(backend, source, expected):
+    data = modern(backend, {"torch": TORCH_CPU})
+    data["keras_backend"]["source"] = source
+    found = codes(data)
+    assert found["keras3-backend"].severity == "error"
+    assert expected in found["keras3-backend"].message and source in found["keras3-backend"].message
+    assert "KERAS_BACKEND=torch" in found["keras3-backend"].fix
+    # Keras 2's own rule (use Theano) does not apply to Keras 3.
+    assert "keras-backend" not in found
+    assert "keras3-backend" not in codes(modern("torch", {"torch": TORCH_CPU}))
+    assert "keras3-backend" not in codes(modern("numpy", {"torch": TORCH_CPU}))
+
+
+def test_only_the_keras_backend_decides_gpu_use():
+    """keras3-jax with tensorflow-cpu next to it (for data loading): TensorFlow's build does not matter."""
+    data = modern("jax", {"jax": JAX_CUDA, "tensorflow": TF_CPU}, smi=A_GPU)
+    found = codes(data)
+    assert set(found) == {"jax-gpu"} and exit_status(check(data)) == 0
+    # Without Keras, every framework present is judged.
+    bare = modern("tensorflow", {"jax": JAX_CUDA, "tensorflow": TF_CPU}, keras=None, smi=A_GPU)
+    assert {"jax-gpu", "tensorflow-cpu-build"} <= set(codes(bare))
+
+
+def test_framework_facts_tolerate_partial_entries():
+    facts = facts_from_probe({"probe": 1, "frameworks": {"torch": {"error": "ImportError: x"}, "jax": {},
+                                                         "tensorflow": "junk"}})
+    assert [fw.name for fw in facts.frameworks] == ["torch", "jax"]
+    assert facts.frameworks[0].cuda_build is None and facts.frameworks[0].gpus is None
+    assert facts.modern and not facts.has_gpu
+    found = {finding.code for finding in check({"probe": 1, "frameworks": {"jax": {}}})}
+    assert found == {"no-gpu"}

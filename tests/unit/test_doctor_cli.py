@@ -123,3 +123,56 @@ def test_doctor_json(env):
 def test_doctor_bad_options(env):
     assert doctor(env, "--format", "xml").returncode == 2
     assert doctor(env, "--timeout", "-3").returncode == 2
+
+
+def test_probe_computes_the_keras3_backend(env, tmp_path):
+    """Keras 3 (never imported): KERAS_BACKEND, else keras.json in $KERAS_HOME or ~/.keras, else tensorflow."""
+    site = tmp_path / "site"
+    (site / "keras-3.15.1.dist-info").mkdir(parents=True)
+    env["PYTHONPATH"] = str(site)
+    data = run_probe(sys.executable, env)
+    assert data["packages"]["keras"]["version"] == "3.15.1"
+    assert data["keras_backend"]["backend"] == "tensorflow" and data["keras_backend"]["source"].startswith("default")
+    assert not (tmp_path / "home" / ".keras").exists()  # nothing was imported, nothing written
+    home_json = tmp_path / "home" / ".keras" / "keras.json"
+    home_json.parent.mkdir()
+    home_json.write_text('{"backend": "torch"}')
+    assert run_probe(sys.executable, env)["keras_backend"] == {"backend": "torch", "source": str(home_json)}
+    own = tmp_path / "kh"
+    own.mkdir()
+    (own / "keras.json").write_text('{"backend": "jax", "floatx": "float32"}')
+    env["KERAS_HOME"] = str(own)
+    assert run_probe(sys.executable, env)["keras_backend"] == {"backend": "jax", "source": str(own / "keras.json")}
+    env["KERAS_BACKEND"] = "tensorflow"
+    assert run_probe(sys.executable, env)["keras_backend"] == {"backend": "tensorflow", "source": "KERAS_BACKEND"}
+
+
+def test_probe_without_modern_frameworks_reports_none(env):
+    assert run_probe(sys.executable, env)["frameworks"] == {}
+
+
+def test_probe_survives_a_framework_that_fails_to_import(env, tmp_path):
+    """A broken torch (noise on both fds, then an exception) is one entry with the error, not a crash."""
+    site = tmp_path / "site"
+    (site / "torch").mkdir(parents=True)
+    (site / "torch-2.13.0.dist-info").mkdir()
+    (site / "torch" / "__init__.py").write_text(
+        "import os\nprint('torch noise')\nos.write(2, b'libtorch_cpu.so: cannot open\\n')\n"
+        "raise OSError('libtorch_cpu.so: cannot open shared object file')\n")
+    # A jax whose devices() fails with a bare assert (as JAX_PLATFORMS=cuda without a GPU does).
+    (site / "jax").mkdir()
+    (site / "jax" / "__init__.py").write_text(
+        "__version__ = '0.10.2'\nclass config:\n    jax_platforms = 'cuda'\n"
+        "def devices():\n    assert False\ndef default_backend():\n    return devices()\n")
+    env["PYTHONPATH"] = str(site)
+    frameworks = run_probe(sys.executable, env)["frameworks"]
+    torch = frameworks["torch"]
+    assert torch["error"] == "OSError: libtorch_cpu.so: cannot open shared object file"
+    assert torch["distribution_version"] == "2.13.0"
+    assert "libtorch_cpu.so: cannot open" in torch["stderr"]
+    jax = frameworks["jax"]
+    assert jax["error"] is None and jax["version"] == "0.10.2" and jax["platforms"] == "cuda"
+    assert jax["devices"] is None and jax["devices_error"].startswith("AssertionError: (no message) at ")
+    assert "assert False" in jax["devices_error"]
+    assert jax["gpu_client_options"] is None and "jaxlib" in jax["gpu_client_options_error"]
+    assert "tensorflow" not in frameworks

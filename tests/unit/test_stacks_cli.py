@@ -30,7 +30,8 @@ def test_list_shows_every_builtin(env, tmp_path):
     assert lines[3].split()[:3] == ["theano10", "3.8", "theano==1.0.5"]
     assert str(tmp_path / "cache" / "stacks") in proc.stdout
     rows = json.loads(stack(env, "list", "--format=json").stdout)
-    assert [row["name"] for row in rows] == ["theano08", "theano09", "theano10", "keras3-torch"]
+    assert [row["name"] for row in rows] == ["theano08", "theano09", "theano10", "keras3-torch", "keras3-jax",
+                                             "keras3-tf"]
     assert {row["state"] for row in rows} == {"not built"}
 
 

@@ -22,7 +22,7 @@ from theanogpu.errors import UserError
 from theanogpu.resources import stacks_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK_ENVS = ("theano08", "theano09", "theano10", "keras3-torch")
+STACK_ENVS = ("theano08", "theano09", "theano10", "keras3-torch", "keras3-jax", "keras3-tf")
 HOST_ENVS = ("py38", "py39", "py310", "py311", "py312", "slow")
 
 
@@ -134,6 +134,8 @@ def test_child_runner_reads_the_same_stack_spec(home):
     assert child.theano_dialect(child.read_stack("theano09")) == "0.9"
     assert child.theano_dialect(child.read_stack("theano10")) == "1.0"
     assert child.theano_dialect(child.read_stack("keras3-torch")) is None
+    assert child.theano_dialect(child.read_stack("keras3-jax")) is None
+    assert child.theano_dialect(child.read_stack("keras3-tf")) is None
 
 
 def test_child_runner_version_checks():

@@ -3,8 +3,12 @@
 
 Runs INSIDE a stack with that stack's interpreter: Python 2.7 and 3.6+ syntax, standard library
 only (plus what the stack has). It never crashes on a missing or broken package: every failure is
-captured as text in the JSON. Keras is never imported (Keras 1.x writes ~/.keras/keras.json when it
-is imported); its backend choice is computed the way Keras computes it.
+captured as text in the JSON. Keras is never imported (Keras 1.x and 3 write ~/.keras/keras.json when
+imported); its backend choice is computed the way Keras computes it.
+
+Modern frameworks (PyTorch, JAX, TensorFlow) are imported only when installed, and report under
+"frameworks" what the framework itself says (threads, devices, GPU client options): an oracle that
+the environment variables a run was given were really honoured.
 
     python probe.py [--device=auto|none|DEVICE]
 
@@ -17,6 +21,7 @@ from __future__ import print_function
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +38,20 @@ def error_text(exc):
     """One line for an exception: its type and message."""
     message = str(exc).strip().splitlines()
     return "%s: %s" % (type(exc).__name__, message[-1] if message else "")
+
+
+def failure_text(exc):
+    """error_text, called inside `except`; a bare `assert` has no message, so say where it failed."""
+    text = error_text(exc)
+    if str(exc).strip():
+        return text
+    frames = traceback.extract_tb(sys.exc_info()[2])
+    if not frames:
+        return text
+    where = frames[-1]
+    path, line, code = where[0], where[1], where[3]
+    short = "/".join(path.replace(os.sep, "/").split("/")[-3:])
+    return "%s(no message) at %s:%s: %s" % (text, short, line, (code or "").strip())
 
 
 def version_tuple(text):
@@ -135,28 +154,41 @@ def import_version(module_name):
     return result
 
 
-def keras_backend(keras_version):
-    """Which backend Keras would pick, and why, computed as Keras does (without importing it)."""
-    version = version_tuple(keras_version)
-    env = os.environ.get("KERAS_BACKEND")
-    if env:
-        return {"backend": env, "source": "KERAS_BACKEND"}
-    if version and version >= (3,):
-        return {"backend": "tensorflow", "source": "default (Keras 3 reads KERAS_BACKEND or keras.json)"}
+def _keras_dir(version):
+    """The directory of keras.json, as this Keras version finds it."""
+    if version >= (3,) and "KERAS_HOME" in os.environ:
+        return os.environ["KERAS_HOME"]
     base = os.path.expanduser("~")
     if not os.access(base, os.W_OK):
         base = "/tmp"
     directory = os.path.join(base, ".keras")
-    if version >= (2, 2) and os.environ.get("KERAS_HOME"):
+    if (2, 2) <= version < (3,) and os.environ.get("KERAS_HOME"):
         directory = os.environ["KERAS_HOME"]
-    path = os.path.join(directory, "keras.json")
+    return directory
+
+
+def keras_backend(keras_version):
+    """Which backend Keras would pick, and why, computed as Keras does (without importing it).
+
+    All versions: a non-empty KERAS_BACKEND wins, else keras.json's "backend", else tensorflow.
+    Keras 3 reads keras.json from $KERAS_HOME (when set at all) or ~/.keras.
+    """
+    version = version_tuple(keras_version)
+    env = os.environ.get("KERAS_BACKEND")
+    if env:
+        return {"backend": env, "source": "KERAS_BACKEND"}
+    path = os.path.join(_keras_dir(version), "keras.json")
     if os.path.isfile(path):
         try:
             with open(path) as handle:
                 config = json.load(handle)
         except Exception as exc:
             return {"backend": "tensorflow", "source": path, "error": error_text(exc)}
+        if not isinstance(config, dict):
+            return {"backend": "tensorflow", "source": path, "error": "not a JSON object"}
         return {"backend": config.get("backend", "tensorflow"), "source": path}
+    if version and version >= (3,):
+        return {"backend": "tensorflow", "source": "default (Keras 3 reads KERAS_BACKEND or keras.json)"}
     return {"backend": "tensorflow", "source": "default"}
 
 
@@ -241,6 +273,209 @@ def probe_nvidia_smi():
     return result
 
 
+# ------------------------------------------------------------------------ modern frameworks
+
+# Distributions that provide each framework's module (TensorFlow ships under several names).
+FRAMEWORK_DISTS = {
+    "torch": ("torch",),
+    "jax": ("jax",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel",
+                   "tensorflow-macos", "tf-nightly", "tf-nightly-cpu"),
+}
+_JAX_CUDA_DIST_RE = re.compile(r"^jax-cuda\d*-(plugin|pjrt)$")
+
+
+def env_values(names):
+    """{NAME: value or None}: the variables exactly as this process sees them ("" stays "")."""
+    return dict((name, os.environ.get(name)) for name in names)
+
+
+def jsonable(value):
+    """*value* with anything JSON cannot hold (numpy scalars, enums, objects) turned into text."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return dict((str(key), jsonable(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return str(value)
+
+
+def module_on_path(name):
+    """Whether a package directory *name* lies on sys.path (without importing it)."""
+    for entry in sys.path:
+        if entry and os.path.isfile(os.path.join(entry, name, "__init__.py")):
+            return True
+    return False
+
+
+def framework_distribution(name, versions):
+    """(distribution, version) that installs framework *name*, or None when it is not installed."""
+    for dist in FRAMEWORK_DISTS[name]:
+        if dist in versions:
+            return dist, versions[dist]
+    if module_on_path(name):
+        return name, None
+    return None
+
+
+def attempt(result, key, function):
+    """result[key] = function(); on failure result[key] = None and result[key + "_error"] = the text."""
+    try:
+        result[key] = jsonable(function())
+    except Exception as exc:
+        result[key] = None
+        result[key + "_error"] = failure_text(exc)
+
+
+def probe_torch(result):
+    import torch
+    result["version"] = str(torch.__version__)
+    result["cuda_build"] = getattr(torch.version, "cuda", None)
+    # A ROCm build has no CUDA version but does drive a GPU (through torch.cuda, too).
+    result["hip_build"] = getattr(torch.version, "hip", None)
+    attempt(result, "cuda_available", torch.cuda.is_available)
+    attempt(result, "device_count", torch.cuda.device_count)
+    attempt(result, "num_threads", torch.get_num_threads)
+    attempt(result, "interop_threads", torch.get_num_interop_threads)
+    result["env"] = env_values(("CUDA_VISIBLE_DEVICES", "PYTORCH_CUDA_ALLOC_CONF",
+                                "PYTORCH_NO_CUDA_MEMORY_CACHING", "OMP_NUM_THREADS"))
+
+
+def jax_cuda_plugins(versions):
+    """["jax-cuda12-plugin 0.4.30", ...]: the CUDA plugins installed next to jaxlib."""
+    return sorted("%s %s" % (dist, version) for dist, version in versions.items()
+                  if _JAX_CUDA_DIST_RE.match(dist))
+
+
+def jax_gpu_client_options():
+    """The options JAX would create its CUDA client with, computed by JAX's own code, and which code.
+
+    The CUDA plugin takes jaxlib's generate_pjrt_gpu_plugin_options() (XLA_PYTHON_CLIENT_* and
+    XLA_CLIENT_* variables) and register_plugin updates them with _options_from_jax_configs("cuda");
+    both are plain Python, so they run without a GPU. Same order here, so the same value wins.
+    """
+    options, sources = {}, []
+    from jaxlib import xla_client
+    generate = getattr(xla_client, "generate_pjrt_gpu_plugin_options", None)
+    if generate is not None:
+        options.update(generate())
+        sources.append("jaxlib.xla_client.generate_pjrt_gpu_plugin_options()")
+    from jax._src import xla_bridge
+    from_configs = getattr(xla_bridge, "_options_from_jax_configs", None)
+    if from_configs is not None:
+        options.update(from_configs("cuda"))
+        sources.append('jax._src.xla_bridge._options_from_jax_configs("cuda")')
+    if not sources:
+        raise RuntimeError("this JAX has neither function that computes the GPU client options")
+    return options, sources
+
+
+def probe_jax(result, versions):
+    import jax
+    result["version"] = str(getattr(jax, "__version__", None))
+    try:
+        import jaxlib
+        result["jaxlib_version"] = str(getattr(jaxlib, "__version__", None) or versions.get("jaxlib"))
+    except Exception as exc:
+        result["jaxlib_version"] = None
+        result["jaxlib_error"] = failure_text(exc)
+    attempt(result, "platforms", lambda: getattr(jax.config, "jax_platforms", None))
+    result["cuda_plugin"] = jax_cuda_plugins(versions)
+    attempt(result, "devices", lambda: [device.platform for device in jax.devices()])
+    attempt(result, "default_backend", jax.default_backend)
+    try:
+        options, sources = jax_gpu_client_options()
+        result["gpu_client_options"] = jsonable(options)
+        result["gpu_client_options_from"] = sources
+    except Exception as exc:
+        result["gpu_client_options"] = None
+        result["gpu_client_options_error"] = failure_text(exc)
+    result["env"] = env_values(("CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS", "XLA_FLAGS",
+                                "XLA_PYTHON_CLIENT_MEM_FRACTION", "XLA_CLIENT_MEM_FRACTION",
+                                "XLA_PYTHON_CLIENT_PREALLOCATE", "XLA_PYTHON_CLIENT_ALLOCATOR"))
+
+
+def probe_tensorflow(result):
+    import tensorflow as tf
+    result["version"] = str(tf.__version__)
+    attempt(result, "built_with_cuda", tf.test.is_built_with_cuda)
+    attempt(result, "cuda_version", lambda: tf.sysconfig.get_build_info().get("cuda_version"))
+    attempt(result, "gpus", lambda: len(tf.config.list_physical_devices("GPU")))
+    # 0 means "TensorFlow chooses"; the TF_NUM_*_THREADS variables are read later, by its C++ runtime.
+    attempt(result, "intra_op_threads", tf.config.threading.get_intra_op_parallelism_threads)
+    attempt(result, "inter_op_threads", tf.config.threading.get_inter_op_parallelism_threads)
+
+
+TF_ENV = ("CUDA_VISIBLE_DEVICES", "TF_FORCE_GPU_ALLOW_GROWTH", "TF_GPU_ALLOCATOR", "TF_NUM_INTRAOP_THREADS",
+          "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "TF_CPP_MIN_LOG_LEVEL")
+
+
+def probe_framework(name, dist, versions):
+    """Import framework *name* (output captured) and report what it says; never raises."""
+    result = {"distribution": dist[0], "distribution_version": dist[1], "error": None}
+    if name == "tensorflow":
+        # Reported as the user set it, before the probe quiets TensorFlow's C++ INFO/WARNING lines.
+        result["env"] = env_values(TF_ENV)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    started = time.time()
+    with Captured() as captured:
+        try:
+            if name == "torch":
+                probe_torch(result)
+            elif name == "jax":
+                probe_jax(result, versions)
+            else:
+                probe_tensorflow(result)
+        except BaseException as exc:
+            result["error"] = failure_text(exc)
+            result["traceback"] = traceback.format_exc().splitlines()[-8:]
+    result["import_seconds"] = round(time.time() - started, 2)
+    if captured.stderr:
+        result["stderr"] = captured.stderr[-20:]
+    return result
+
+
+class KerasConfigGuard(object):
+    """Keep Keras from writing keras.json while a framework imports it (TensorFlow >= 2.16 does).
+
+    Keras writes keras.json only where none exists; then KERAS_HOME points at a throwaway directory
+    for the imports, so Keras still reads no file (as it would) and the user's ~/.keras stays untouched.
+    """
+
+    def __init__(self, keras_version):
+        self.keras_version = version_tuple(keras_version)
+        self.directory = None
+
+    def __enter__(self):
+        self.saved = os.environ.get("KERAS_HOME")
+        if self.keras_version and not os.path.isfile(os.path.join(_keras_dir(self.keras_version), "keras.json")):
+            self.directory = tempfile.mkdtemp(prefix="theanogpu-probe-keras-")
+            os.environ["KERAS_HOME"] = self.directory
+        return self
+
+    def __exit__(self, *exc):
+        if self.directory is not None:
+            if self.saved is None:
+                os.environ.pop("KERAS_HOME", None)
+            else:
+                os.environ["KERAS_HOME"] = self.saved
+            shutil.rmtree(self.directory, ignore_errors=True)
+        return False
+
+
+def probe_frameworks(versions):
+    """{"torch": {...}, "jax": {...}, "tensorflow": {...}} for those installed; {} costs nothing."""
+    found = {}
+    names = [name for name in ("torch", "jax", "tensorflow") if framework_distribution(name, versions)]
+    if not names:
+        return found
+    with KerasConfigGuard(versions.get("keras")):
+        for name in names:
+            found[name] = probe_framework(name, framework_distribution(name, versions), versions)
+    return found
+
+
 def main(argv):
     device = "auto"
     for arg in argv:
@@ -279,6 +514,7 @@ def main(argv):
         "theano": theano,
         "nvcc": probe_nvcc(),
         "nvidia_smi": probe_nvidia_smi(),
+        "frameworks": probe_frameworks(versions),
         "env": env,
     }
     sys.stdout.write(json.dumps(report, sort_keys=True) + "\n")

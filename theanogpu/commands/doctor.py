@@ -12,6 +12,11 @@ whether the GPU backend activated, and what Theano printed. Then it names every 
 incompatibility that applies (NumPy >= 1.22/1.24, Python 3.7/3.10/3.11/3.12, Keras/Theano pairs,
 nvcc >= 11 with the old backend, pygpu) with its fix.
 
+Modern stacks (Keras 3 on PyTorch, JAX or TensorFlow, e.g. keras3-torch, keras3-jax, keras3-tf):
+the probe imports the framework and reports what it says itself: its version, whether it is a CUDA
+build (a CPU-only torch, a jaxlib without CUDA plugin, tensorflow-cpu), the GPUs it sees and why
+none, its threads and (JAX) the GPU memory options it derived from XLA_PYTHON_CLIENT_*.
+
 Which stacks: the --stack options (names, or paths to a python or a venv); by default every built
 stack, plus the current interpreter when it can import Theano. With none of those it probes the
 current interpreter, which shows the GPU/nvcc facts and says how to build a stack.
@@ -24,12 +29,14 @@ Options:
   -h --help            show this help
 
 Exit status: 0 no problem found (a machine without a GPU is reported plainly, and is not a
-failure); 1 a finding breaks use (Theano cannot import, a Keras/Theano pair breaks common layers,
-a GPU is present but unused) or a probe failed; 2 bad usage (unknown stack name).
+failure); 1 a finding breaks use (Theano or the framework cannot import, a Keras/Theano pair breaks
+common layers, Keras 3's backend is not installed, a GPU is present but unused) or a probe failed;
+2 bad usage (unknown stack name).
 
 Examples:
   theanogpu doctor
   theanogpu doctor --stack theano08 --stack theano10
+  theanogpu doctor --stack keras3-torch --stack keras3-jax --stack keras3-tf
   theanogpu doctor --stack ~/venvs/old-theano --format json
 """
 
@@ -121,7 +128,8 @@ def _probe_target(target: Target, timeout: float, display: ProgressDisplay) -> N
                                            % (target.label, state.detail),
                                            "theanogpu stack create %s" % target.label))
         target.python = stacks.stack_python(stacks.venv_dir(target.spec))
-    display("%s: probing (importing Theano; a first import may compile C code)" % target.label)
+    display("%s: probing (importing Theano or the Keras 3 backend; a first import may compile C code)"
+            % target.label)
     assert target.python is not None
     target.probe = run_probe(target.python, target.spec, timeout)
     if "probe_error" in target.probe:
@@ -139,10 +147,77 @@ def _pkg(probe: Dict[str, Any], name: str) -> str:
     return "not installed" if "No module named" in error or error == "not installed" else error
 
 
+def _is_modern(probe: Dict[str, Any]) -> bool:
+    return doctor_checks.facts_from_probe(probe).modern
+
+
+def _yes_no(value: Any) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def _framework_line(name: str, data: Dict[str, Any]) -> str:
+    """The framework's own facts in one line (the GPU phrase follows on the next)."""
+    if data.get("error"):
+        return "import failed: %s" % data["error"]
+    if name == "torch":
+        return "%s, CUDA build %s, cuda.is_available() %s, %s GPU(s), threads %s (inter-op %s)" % (
+            data.get("version"), data.get("cuda_build") or "no (CPU-only)",
+            _yes_no(data.get("cuda_available")), data.get("device_count"),
+            data.get("num_threads"), data.get("interop_threads"))
+    if name == "jax":
+        devices = data.get("devices")
+        return "%s (jaxlib %s), CUDA plugin %s, devices %s, default backend %s, JAX_PLATFORMS %s" % (
+            data.get("version"), data.get("jaxlib_version"), ", ".join(data.get("cuda_plugin") or []) or "none",
+            ", ".join(devices) if isinstance(devices, list) else "none (%s)" % data.get("devices_error"),
+            data.get("default_backend"), data.get("platforms") or "unset")
+    return "%s (%s), built with CUDA %s, %s GPU(s), threads intra-op %s / inter-op %s (0 = TF chooses)" % (
+        data.get("version"), data.get("distribution"), _yes_no(data.get("built_with_cuda")),
+        data.get("gpus"), data.get("intra_op_threads"), data.get("inter_op_threads"))
+
+
+def _gpu_options_line(data: Dict[str, Any]) -> str:
+    options = data.get("gpu_client_options")
+    if not isinstance(options, dict):
+        return "GPU client options: %s" % (data.get("gpu_client_options_error") or "unknown")
+    # Left out of the options, XLA uses its defaults: preallocate 75% of GPU memory at start.
+    shown = ["memory_fraction=%s" % options.get("memory_fraction", "unset (0.75)"),
+             "preallocate=%s" % options.get("preallocate", "unset (True)")]
+    shown.extend("%s=%s" % (key, options[key]) for key in ("allocator", "visible_devices") if key in options)
+    return "GPU client options (as JAX derives them): %s" % ", ".join(shown)
+
+
+def _describe_modern(probe: Dict[str, Any]) -> List[str]:
+    """Versions, Keras 3's backend and, per framework, its build and the GPUs it sees (or why none)."""
+    facts = doctor_checks.facts_from_probe(probe)
+    keras = probe.get("keras_backend") or {}
+    frameworks = probe.get("frameworks") or {}
+    lines = ["  Python     %s (%s)" % (probe["python"]["version"], probe["python"]["executable"]),
+             "  Keras      %-12s would use backend %s (%s)" % (_pkg(probe, "keras"), keras.get("backend"),
+                                                                keras.get("source")),
+             "  NumPy      %-12s SciPy %s, h5py %s" % (_pkg(probe, "numpy"), _pkg(probe, "scipy"),
+                                                      _pkg(probe, "h5py"))]
+    for fw in facts.frameworks:
+        data = frameworks.get(fw.name) or {}
+        lines.append("  %-10s %s" % (fw.label, _framework_line(fw.name, data)))
+        lines.append("  %-10s %s" % ("", doctor_checks.gpu_visibility(fw, facts)))
+        if fw.name == "jax" and not fw.error:
+            lines.append("  %-10s %s" % ("", _gpu_options_line(data)))
+    smi = probe.get("nvidia_smi") or {}
+    gpus = smi.get("gpus") or []
+    lines.append("  GPUs       %s" % ("; ".join(gpus) if gpus else "none (%s)" % (smi.get("error") or "none listed")))
+    if any(fw.gpus for fw in facts.gpu_frameworks):
+        lines.append("  Device     GPU variants run on the GPU")
+    else:
+        lines.append("  Device     GPU variants will run on the CPU on this machine")
+    return lines
+
+
 def _describe(target: Target) -> List[str]:
     lines = ["%s  %s" % (target.label, target.location)]
     probe = target.probe
-    if probe and "probe_error" not in probe:
+    if probe and "probe_error" not in probe and _is_modern(probe):
+        lines.extend(_describe_modern(probe))
+    elif probe and "probe_error" not in probe:
         theano = probe.get("theano") or {}
         config = theano.get("config") or {}
         keras = probe.get("keras_backend") or {}

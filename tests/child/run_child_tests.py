@@ -47,7 +47,8 @@ SCRUBBED = ("THEANO_FLAGS", "THEANORC", "KERAS_BACKEND", "KERAS_HOME", "PYTHONPA
 
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(PROBE))
-import expected_config  # noqa: E402 (after the path setup)
+import blas  # noqa: E402 (after the path setup)
+import expected_config  # noqa: E402
 import probe  # noqa: E402
 
 READ_BACK = """
@@ -337,11 +338,11 @@ class Runner:
             raise Skipped("%s does not exist yet" % os.path.relpath(EXAMPLE, ROOT))
         flags = "device=cpu,floatX=float32," + self.compiledir_flag()
         note = ""
-        blas = self.dialect and bundled_openblas()
-        if blas and self.probe_report()["theano"]["config"].get("blas.ldflags") == "":
+        bundled = self.dialect and blas.bundled_openblas()
+        if bundled and self.probe_report()["theano"]["config"].get("blas.ldflags") == "":
             # No system BLAS: Theano 0.8 then has no CPU convolution for border_mode='half' (Keras's
             # 'same'), and 0.9/1.0 fall back to slow NumPy paths. NumPy's wheel ships an OpenBLAS.
-            flags += ',blas.ldflags="-L%s -l:%s"' % blas
+            flags += ',blas.ldflags="-L%s -l:%s"' % bundled
             note = ", linked NumPy's bundled OpenBLAS (no system BLAS)"
         argv = [sys.executable, "-u", EXAMPLE, "--epochs", "1", "--samples", "64"]
         code, out, err = self.run(argv, self.env(THEANO_FLAGS=flags), EXAMPLE_TIMEOUT)
@@ -358,21 +359,6 @@ class Runner:
         check(re.search(r"\bloss: [-+0-9.e]+", text), "no completed epoch (loss) in its output:%s" % tail(text, 25))
         return "one epoch of 64 samples on %s/%s in %.0f s (Keras %s%s)" % (
             backend, device.get("device"), self.last_seconds, result.get("keras"), note)
-
-
-def bundled_openblas():
-    """(directory, file name) of the OpenBLAS library that NumPy's wheel ships, or None."""
-    try:
-        import numpy
-    except ImportError:
-        return None
-    base = os.path.dirname(numpy.__file__)
-    for directory in (os.path.join(base, ".libs"), base + ".libs"):
-        if os.path.isdir(directory):
-            for name in sorted(os.listdir(directory)):
-                if name.startswith("libopenblas") and ".so" in name:
-                    return directory, name
-    return None
 
 
 def example_record(text, tag):

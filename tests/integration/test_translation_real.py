@@ -100,3 +100,17 @@ def test_the_keras_backend_of_each_stack_is_what_keras_would_pick(probe_with):
 
 def test_paths_exist():
     assert Path(child_dir() / "probe.py").is_file()
+
+
+def test_cpu_tuning_links_the_blas_found_inside_the_stack(cli, stack_venv, tmp_path):
+    stack_venv("theano10")
+    proc = cli("compare", "--matrix", "cpu-tuning", "--stack", "theano10", "--stack", "keras3-torch", "--epochs", "1",
+               "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    runs = proc.stdout.split("# run ")
+    blas = next(run for run in runs if run.startswith("blas@theano10"))
+    # NumPy's wheel ships an OpenBLAS in every Theano stack here; a system one would be -lopenblas.
+    assert "blas.ldflags = auto -> " in blas and ("-l:libopenblas" in blas or "-lopenblas" in blas)
+    assert any(run.startswith("openmp@keras3-torch: skipped, runs only on theano stacks") for run in runs)
+    threads = next(run for run in runs if run.startswith("threads-1@keras3-torch"))
+    assert "OMP_NUM_THREADS=1" in threads and "CUDA_VISIBLE_DEVICES=" in threads

@@ -65,14 +65,20 @@ def test_probe_computes_the_keras_backend_without_keras(env, tmp_path):
     assert run_probe(sys.executable, env)["keras_backend"] == {"backend": "cntk", "source": "KERAS_BACKEND"}
 
 
+def fake_package(site, module, dist_info, init):
+    """A package *module* in *site* whose ``__init__`` is *init*, with metadata dir *dist_info* (or none)."""
+    (site / module).mkdir(parents=True)
+    if dist_info:
+        (site / dist_info).mkdir()
+    (site / module / "__init__.py").write_text(init)
+
+
 def test_probe_survives_a_theano_that_fails_to_import(env, tmp_path):
     """Whatever a broken install does at import (print, write to fd 2, raise), the probe reports it."""
     site = tmp_path / "site"
-    (site / "theano").mkdir(parents=True)
-    (site / "Theano-0.9.0.dist-info").mkdir()
-    (site / "theano" / "__init__.py").write_text(
-        "import os, sys\nprint('noise on stdout')\nos.write(2, b'ERROR (theano.sandbox.cuda): from C\\n')\n"
-        "raise AttributeError(\"module 'numpy' has no attribute 'bool'\")\n")
+    fake_package(site, "theano", "Theano-0.9.0.dist-info",
+                 "import os, sys\nprint('noise on stdout')\nos.write(2, b'ERROR (theano.sandbox.cuda): from C\\n')\n"
+                 "raise AttributeError(\"module 'numpy' has no attribute 'bool'\")\n")
     env["PYTHONPATH"] = str(site)
     data = run_probe(sys.executable, env)
     theano = data["theano"]
@@ -154,16 +160,12 @@ def test_probe_without_modern_frameworks_reports_none(env):
 def test_probe_survives_a_framework_that_fails_to_import(env, tmp_path):
     """A broken torch (noise on both fds, then an exception) is one entry with the error, not a crash."""
     site = tmp_path / "site"
-    (site / "torch").mkdir(parents=True)
-    (site / "torch-2.13.0.dist-info").mkdir()
-    (site / "torch" / "__init__.py").write_text(
-        "import os\nprint('torch noise')\nos.write(2, b'libtorch_cpu.so: cannot open\\n')\n"
-        "raise OSError('libtorch_cpu.so: cannot open shared object file')\n")
+    fake_package(site, "torch", "torch-2.13.0.dist-info",
+                 "import os\nprint('torch noise')\nos.write(2, b'libtorch_cpu.so: cannot open\\n')\n"
+                 "raise OSError('libtorch_cpu.so: cannot open shared object file')\n")
     # A jax whose devices() fails with a bare assert (as JAX_PLATFORMS=cuda without a GPU does).
-    (site / "jax").mkdir()
-    (site / "jax" / "__init__.py").write_text(
-        "__version__ = '0.10.2'\nclass config:\n    jax_platforms = 'cuda'\n"
-        "def devices():\n    assert False\ndef default_backend():\n    return devices()\n")
+    fake_package(site, "jax", None, "__version__ = '0.10.2'\nclass config:\n    jax_platforms = 'cuda'\n"
+                 "def devices():\n    assert False\ndef default_backend():\n    return devices()\n")
     env["PYTHONPATH"] = str(site)
     frameworks = run_probe(sys.executable, env)["frameworks"]
     torch = frameworks["torch"]

@@ -338,3 +338,28 @@ def test_plot_colours_the_winners_bar(tmp_path):
     write_plot(cpu_tuning(), tmp_path / "chart.svg")
     svg = (tmp_path / "chart.svg").read_text()
     assert svg.count("fill: %s" % FASTEST) == 1 and "fastest" in svg
+
+
+def test_text_skipped_runs_say_why_and_a_long_error_keeps_its_headline():
+    skipped = {"variant": "openmp", "stack": "keras3-torch", "repeat": 1, "status": "skipped", "origin": "lab1",
+               "flags": {}, "parsed": None, "skip_reason": "runs only on theano stacks (backends = theano)"}
+    crashed = run("cpu-omp", [], status="failed", used="cpu")
+    crashed["error"] = ["Fatal Python error: PyEval_SaveThread: NULL tstate"] + ['  File "x.py", line %d' % i
+                                                                               for i in range(7)]
+    text = render(classic([skipped, crashed]), "text")
+    row = next(line for line in text.splitlines() if line.startswith("openmp"))
+    assert row.split()[2] == "-" and row.split()[-1] == "SKIPPED"
+    flat = " ".join(text.split())
+    assert "- openmp@keras3-torch: skipped, runs only on theano stacks (backends = theano)" in flat
+    detail = [line for line in text.splitlines() if line.startswith("   |")]
+    assert detail[0].endswith("Fatal Python error: PyEval_SaveThread: NULL tstate") and len(detail) == 5
+    assert detail[-1].endswith("line 6")
+
+
+def test_text_data_said_once_when_every_run_shares_it():
+    synthetic = {"source": "synthetic", "label": "SYNTHETIC data (CIFAR-10 not found locally)"}
+    runs = [run("cpu", [3, 3, 3], used="cpu", data=synthetic), run("gpu", [1, 1, 1], data=synthetic)]
+    text = render(model.build(runs), "text")
+    assert text.count("synthetic data") == 1 and "every run: synthetic data" in text
+    mixed = render(model.build(runs + [run("gpu2", [1, 1, 1], data={"source": "cifar10"})]), "text")
+    assert "every run:" not in mixed

@@ -370,7 +370,7 @@ def _base_entry(planned_run: PlannedRun) -> dict:
 def _skipped(planned_run: PlannedRun, progress: CompareProgress) -> dict:
     entry = _base_entry(planned_run)
     entry.update(status="skipped", exit_code=None, wall_seconds=0.0, log=None, parsed=None,
-                 notes=planned_run.notes + ["skipped: " + (planned_run.skip or "")])
+                 skip_reason=planned_run.skip)
     progress.run_skipped(planned_run.label, planned_run.skip or "")
     return entry
 

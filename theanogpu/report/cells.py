@@ -68,6 +68,8 @@ def device(row: dict) -> Optional[str]:
         return "%s (asked %s)" % (used, requested)
     if used:
         return used
+    if row["status"] == "skipped":
+        return None  # it never ran: nothing was used, and nothing is in doubt
     return requested + "?" if requested else None
 
 
@@ -102,6 +104,11 @@ def notes(report: dict) -> List[Tuple[str, str]]:
     to the alert above it) or ``info``.
     """
     lines: List[Tuple[str, str]] = []
+    # One line when every run that ran trained on the same kind of data, not one per row.
+    data_notes = {data_note(row.get("data")) for row in report["rows"] if row["status"] != "skipped"}
+    shared_data = data_notes.pop() if len(data_notes) == 1 else None
+    if shared_data:
+        lines.append(("info", "every run: %s" % shared_data))
     for row in report["rows"]:
         name = label(report, row)
         if row["fallback"]:
@@ -110,8 +117,15 @@ def notes(report: dict) -> List[Tuple[str, str]]:
             where = "another GPU" if row["device_used"] == "gpu" else "CPU"
             lines.append(("alert", "%s: fell back to %s%s" % (name, where, ": " + reason if reason else
                                                               " (GPU requested, ran on the %s)" % where)))
-        if row["status"] not in ("ok", "fallback"):
-            error = [line.rstrip() for line in row.get("error") or [] if line.strip()][-ERROR_LINES:]
+        if row["status"] == "skipped":
+            reason = row.get("skip_reason")
+            lines.append(("info", "%s: skipped%s" % (name, ", " + reason if reason else "")))
+        elif row["status"] not in ("ok", "fallback"):
+            error = [line.rstrip() for line in row.get("error") or [] if line.strip()]
+            if len(error) > ERROR_LINES:
+                # The first line is the error's headline when the runner put it there; the rest is
+                # the end of the output.
+                error = error[:1] + error[-(ERROR_LINES - 1):]
             if len(error) == 1:
                 lines.append(("alert", "%s: %s: %s" % (name, row["status"], error[0].strip())))
             else:
@@ -120,7 +134,7 @@ def notes(report: dict) -> List[Tuple[str, str]]:
         if row["cudnn"] and cudnn(row["cudnn"]) == "see note":
             lines.append(("info", "%s: cuDNN %s" % (name, " ".join(row["cudnn"].split()))))
         data = data_note(row.get("data"))
-        if data:
+        if data and not shared_data:
             lines.append(("info", "%s: %s" % (name, data)))
         lines.extend(("info", "%s: %s" % (name, note)) for note in row.get("notes") or [])
     lines.extend(("info", note) for note in report.get("notes") or [])

@@ -233,6 +233,7 @@ def _row(group: List[dict]) -> dict:
         "fallback": fallback,
         "fallback_reason": _first(p.get("fallback_reason") for p in parsed) if fallback else None,
         "error": list(errors) if errors else None,
+        "skip_reason": _first(info["run"].get("skip_reason") for info in group),
         "data": _first(p.get("data") for p in parsed),
         "notes": notes,
         "logs": [info["run"].get("log") for info in group if info["run"].get("log")],

@@ -135,34 +135,24 @@ def _load_variants(args: dict) -> list:
     return select_variants(matrix, args["--variant"], default)
 
 
-# Distributions that decide a stack's backend, read without importing anything (Theano compiles,
-# TensorFlow takes seconds). importlib.metadata is 3.8+, pkg_resources may be missing: try both.
-_INSPECT = """
-names = ("theano", "keras", "torch", "jax", "tensorflow", "tensorflow-cpu")
-found = {}
-for name in names:
-    try:
-        from importlib.metadata import version
-        found[name] = version(name)
-    except Exception:
-        try:
-            import pkg_resources
-            found[name] = pkg_resources.get_distribution(name).version
-        except Exception:
-            pass
-import json
-print(json.dumps(found))
-"""
+# The distributions that decide a stack's backend, read from their metadata directories by the probe's
+# own reader (Python 2.7+, nothing imported: Theano would compile, TensorFlow takes seconds).
+_BACKEND_DISTS = ("theano", "keras", "torch", "jax", "tensorflow", "tensorflow-cpu")
+_INSPECT = ("import json, sys; sys.path.insert(0, sys.argv[1]); import probe; "
+            "print(json.dumps(probe.installed_versions()))")
 
 
 def _installed_in(python: Path) -> Dict[str, str]:
     """{distribution: version} of the packages that decide the backend, in another interpreter."""
     try:
-        out = subprocess.run([str(python), "-c", _INSPECT], capture_output=True, text=True, timeout=120).stdout
+        out = subprocess.run([str(python), "-c", _INSPECT, str(resources.child_dir())], capture_output=True,
+                             text=True, timeout=120).stdout
         found = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
     except (OSError, subprocess.TimeoutExpired, ValueError):
         return {}
-    return found if isinstance(found, dict) else {}
+    if not isinstance(found, dict):
+        return {}
+    return {name: found[name] for name in _BACKEND_DISTS if found.get(name)}
 
 
 def stack_backend(installed: Dict[str, str], env: Dict[str, str]) -> Tuple[Optional[str], str]:

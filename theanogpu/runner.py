@@ -152,6 +152,7 @@ def run_process(
     status = None
     completed = False
     exited_at = None
+    next_poll = 0.0
     try:
         open_streams = 2
         while open_streams:
@@ -162,12 +163,18 @@ def run_process(
             if timeout is not None and now - start > timeout:
                 status = "timeout"
                 break
-            if exited_at is None and proc.poll() is not None:
-                exited_at = now
-            elif exited_at is not None and now - exited_at > ORPHAN_PIPE_SECONDS:
+            if exited_at is not None and now - exited_at > ORPHAN_PIPE_SECONDS:
                 # The script ended but something it started still holds the pipes open.
                 break
-            for key, _ in selector.select(timeout=0.1):
+            events = selector.select(timeout=0.1)
+            if exited_at is None and (not events or now >= next_poll):
+                # Not on every read: a waitpid per progress-bar redraw is a system call each, and
+                # while output flows the script is almost always alive. A chatty orphan still gets
+                # noticed within half a second.
+                next_poll = now + 0.5
+                if proc.poll() is not None:
+                    exited_at = now
+            for key, _ in events:
                 data = os.read(key.fd, _READ_SIZE)
                 stream = key.data
                 if not data:

@@ -105,3 +105,22 @@ def _alive(pid):
             return handle.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_chatty_orphan_holding_the_pipes_does_not_keep_the_run_going(tmp_path):
+    pidfile = tmp_path / "chatty.pid"
+    argv = script(tmp_path, """
+        import subprocess, sys
+        # Inherits stdout and writes to it all the time, long after its parent has exited.
+        child = subprocess.Popen([sys.executable, "-c",
+                                  "import sys, time\\nwhile True:\\n    sys.stdout.write('x\\\\n'); "
+                                  "sys.stdout.flush(); time.sleep(0.01)"])
+        open(%r, "w").write(str(child.pid))
+        print("parent done")
+    """ % str(pidfile))
+    start = time.monotonic()
+    outcome, lines = collect(argv, timeout=30)
+    assert outcome.status == "ok" and time.monotonic() - start < 10
+    assert any(text == "parent done" for _, _, text in lines)
+    time.sleep(0.2)
+    assert not _alive(int(pidfile.read_text()))

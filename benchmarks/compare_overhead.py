@@ -35,9 +35,16 @@ def main():
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="math threads of the workload (default 1: like a GPU run, where one CPU core "
+                             "feeds the GPU; with every core busy, any other process, the harness or not, "
+                             "disturbs the BLAS threads' spinning and the figure measures that)")
     args = parser.parse_args()
     workload_args = ["--epochs", str(args.epochs), "--steps", str(args.steps)]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    threads = str(args.blas_threads)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads,
+               MKL_NUM_THREADS=threads)
+    print("workload: %s, %s math thread(s)" % (" ".join(workload_args), threads))
     direct, harness = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for pair in range(args.pairs):
@@ -63,8 +70,12 @@ def main():
         start = time.perf_counter()
         argv = ["compare", "--stack", sys.executable, "--script", str(WORKLOAD), "--variant", "cpu:device=cpu",
                 "--out", out] + ["--arg=" + item for item in workload_args]
+        saved = dict(os.environ)
+        os.environ.update(env)  # the in-process run passes this environment on to the workload
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             theanogpu_main(argv)
+        os.environ.clear()
+        os.environ.update(saved)
         wall = time.perf_counter() - start
         after_self = resource.getrusage(resource.RUSAGE_SELF)
         own = (after_self.ru_utime - before_self.ru_utime) + (after_self.ru_stime - before_self.ru_stime)

@@ -26,6 +26,7 @@ Exit status: 0 success; 1 the work ran but something failed; 2 bad usage or bad 
 """
 
 import importlib
+import os
 import sys
 from typing import List, Optional
 
@@ -43,7 +44,17 @@ def _fail(message: str, code: int) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        # `theanogpu compare --help | head` closes the pipe early; that is not an error. Point stdout
+        # at /dev/null so that the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: List[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         # Only --help/--version (or a mistake) reach the top-level usage.
         try:
@@ -72,10 +83,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except BrokenPipeError:
-        # `theanogpu parse ... | head` closes the pipe early; that is not an error.
-        sys.stderr.close()
-        return 0
 
 
 if __name__ == "__main__":

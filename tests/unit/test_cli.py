@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from theanogpu import __version__
 from theanogpu.cli import COMMANDS
 
@@ -49,3 +51,13 @@ def test_bad_option_is_usage_error_exit_2():
     proc = run("config", "--no-such-option")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["compare", "--help"], ["--help"]])
+def test_a_reader_that_stops_early_gets_no_traceback(args):
+    """`theanogpu compare --help | head -1`: the pipe closes before the help is written."""
+    proc = subprocess.Popen([sys.executable, "-m", "theanogpu", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err and proc.returncode in (0, -13)

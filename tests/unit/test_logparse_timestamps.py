@@ -131,3 +131,17 @@ def test_classic_comparison_from_logs_alone():
     assert per_epoch(cpu) / per_epoch(gpu) == pytest.approx(5.7, abs=0.05)
     assert per_epoch(cpu) / per_epoch(cnmem) == pytest.approx(7.7, abs=0.1)
     assert cpu["samples"] == {"train": 50000, "validate": 10000, "unit": "samples"}
+
+
+def test_a_single_keras3_epoch_takes_the_scripts_own_timer():
+    """Keras 3 prints no `Epoch 1/1` header for one epoch, so no timestamps bracket it."""
+    from theanogpu.logparse import parse_lines
+
+    lines = ["[     5.000 o] x_train shape: (256, 32, 32, 3)",
+             "[     9.645 o] 8/8 - 3s - 404ms/step - accuracy: 0.0938 - loss: 2.3114 - val_accuracy: 0.2941 "
+             "- val_loss: 2.2909",
+             '[     9.900 o] theanogpu-result: {"epochs": 1, "epoch_seconds": [3.233]}']
+    (epoch,) = parse_lines(lines)["epochs"]
+    assert epoch["seconds"] == 3.233 and epoch["printed_seconds"] == 3.0
+    mismatch = lines[:2] + ['[     9.900 o] theanogpu-result: {"epochs": 2, "epoch_seconds": [3.2, 1.0]}']
+    assert parse_lines(mismatch)["epochs"][0]["seconds"] == 3.0

@@ -583,7 +583,7 @@ class LogParser:
         """The parse object (CONTRACT.md ``parse``, plus the extra fields listed in __init__.py)."""
         self.close()
         run = self._run
-        epochs = run.epochs.finish()
+        epochs = _with_script_seconds(run.epochs.finish(), run.result_info)
         if run.epochs.dropped:
             run.warn("more than %d epochs: only the first %d are listed" % (MAX_EPOCHS, MAX_EPOCHS))
         if self._splitter.truncated:
@@ -631,3 +631,17 @@ class LogParser:
             "data": run.data,
             "synthetic_data": run.synthetic_data(),
         }
+
+
+def _with_script_seconds(epochs: List[Dict[str, Any]], result_info: Any) -> List[Dict[str, Any]]:
+    """Fill in the script's own per-epoch timer (``theanogpu-result``'s ``epoch_seconds``) where the log
+    gave only Keras's whole seconds: an epoch with no header after it to time it by, e.g. Keras 3,
+    which prints no ``Epoch 1/1`` for a single epoch. Only when the counts agree."""
+    timer = result_info.get("epoch_seconds") if isinstance(result_info, dict) else None
+    if not isinstance(timer, list) or len(timer) != len(epochs):
+        return epochs
+    for epoch, measured in zip(epochs, timer):
+        if isinstance(measured, (int, float)) and not isinstance(measured, bool) and measured >= 0 \
+                and epoch["seconds"] == epoch["printed_seconds"]:
+            epoch["seconds"] = round(float(measured), 3)
+    return epochs

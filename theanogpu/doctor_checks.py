@@ -395,11 +395,18 @@ def _keras_backend(f: Facts) -> Optional[Finding]:
 def _no_blas(f: Facts) -> Optional[Finding]:
     if not f.theano_imported or f.blas_ldflags is None or f.blas_ldflags.strip() or f.blas_explicit:
         return None
+    openmp = ""
+    if f.theano >= (1, 0) and f.python >= (3, 8):
+        # Seen with Theano 1.0.5 on Python 3.8 (the cpu-tuning matrix's openmp variant): the NumPy
+        # fallback runs Python C-API calls on OpenMP threads, and the first training step aborts.
+        openmp = ("; with openmp=True the first training step then aborts Python (Fatal Python error: "
+                  "PyEval_SaveThread: NULL tstate)")
     return Finding("warning", "no-blas",
                    "Theano found no BLAS library to link (blas.ldflags is empty): its CPU code falls back "
                    "to slower NumPy-based paths, so CPU runs are slower than they could be and CPU/GPU "
-                   "speedups look larger",
-                   "install OpenBLAS (apt install libopenblas-dev) or set blas.ldflags=-lopenblas")
+                   "speedups look larger" + openmp,
+                   "install OpenBLAS (apt install libopenblas-dev) or set blas.ldflags=-lopenblas, or link the "
+                   "OpenBLAS that NumPy's wheel ships (blas.ldflags = auto in a compare matrix)")
 
 
 def _blas_error(f: Facts) -> Optional[Finding]:

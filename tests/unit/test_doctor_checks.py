@@ -357,3 +357,12 @@ def test_framework_facts_tolerate_partial_entries():
     assert facts.modern and not facts.has_gpu
     found = {finding.code for finding in check({"probe": 1, "frameworks": {"jax": {}}})}
     assert found == {"no-gpu"}
+
+
+def test_no_blas_on_theano10_warns_that_openmp_aborts():
+    ten = stack("1.0.5", "2.3.1", python="3.8.18")
+    ten["theano"]["config"]["blas.ldflags"] = ""
+    assert "openmp=True" in codes(ten)["no-blas"].message
+    old = probe()
+    old["theano"]["config"]["blas.ldflags"] = ""
+    assert "openmp" not in codes(old)["no-blas"].message

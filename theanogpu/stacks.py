@@ -41,7 +41,7 @@ __all__ = [
 
 MARKER = ".theanogpu-stack.json"
 REQUIREMENTS_COPY = ".theanogpu-requirements.txt"
-KEY_PACKAGES = ("theano", "keras", "numpy", "torch")
+KEY_PACKAGES = ("theano", "keras", "numpy", "torch", "jax", "tensorflow", "tensorflow-cpu")
 LOG_TAIL_LINES = 15
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _REQ_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")

@@ -45,6 +45,9 @@ def test_builtin_stacks_are_the_contract(home):
     # pip >= 22 does not run on Python 3.6: the 3.6 stacks must install 21.3.1 before anything else.
     assert "pip==21.3.1" in t08.pip and "pip==21.3.1" in t09.pip
     assert t08.key_packages() == "theano==0.8.2 keras==1.2.2 numpy==1.16.6"
+    # The modern stacks name their framework too, not just keras.
+    assert stacks.get_stack("keras3-jax").key_packages() == "keras>=3 jax==0.10.2"
+    assert stacks.get_stack("keras3-tf").key_packages() == "keras>=3 tensorflow-cpu==2.21.0"
 
 
 def test_requirement_files_are_plain_pip_requirements_for_tox():

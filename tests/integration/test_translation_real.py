@@ -8,7 +8,6 @@ code (no GPU needed), torch reports its thread count, TensorFlow its visible GPU
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -88,7 +87,6 @@ def test_theano_reads_intent_keys_as_flags(probe_with):
     config = report["theano"]["config"]
     assert report["theano"]["imported"], report["theano"]
     assert config["device"] == "cpu" and config["floatX"] == "float64"
-    assert report["env"].get("OMP_NUM_THREADS") in (None, "2")  # the probe may not list it
 
 
 def test_the_keras_backend_of_each_stack_is_what_keras_would_pick(probe_with):
@@ -96,10 +94,6 @@ def test_the_keras_backend_of_each_stack_is_what_keras_would_pick(probe_with):
         report = probe_with(stack, "c:device=cpu")
         picked = report["keras_backend"]
         assert (picked.get("backend") if isinstance(picked, dict) else picked) == backend, picked
-
-
-def test_paths_exist():
-    assert Path(child_dir() / "probe.py").is_file()
 
 
 def test_cpu_tuning_links_the_blas_found_inside_the_stack(cli, stack_venv, tmp_path):

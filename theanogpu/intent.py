@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from theanogpu.errors import UserError
+from theanogpu.flags.validate import FLOATX_ALIASES, NUMBER
 
 PRECISIONS = ("float16", "float32", "float64", "mixed")
 MEMORY_WORDS = ("grow", "off")
@@ -29,8 +30,7 @@ INTENT_KEYS = ("precision", "memory", "threads")
 BACKENDS_KEY = "backends"
 ENV_PREFIX = "env."
 _DEVICE_RE = re.compile(r"(cpu|gpu|cuda|opencl)([0-9]*)\Z")
-_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
-_PRECISION_ALIASES = {"16": "float16", "32": "float32", "64": "float64", "mixed_float16": "mixed",
+_PRECISION_ALIASES = {**FLOATX_ALIASES, "mixed_float16": "mixed",
                       "mixed-float16": "mixed", "fp16": "float16", "fp32": "float32", "fp64": "float64"}
 
 
@@ -94,7 +94,7 @@ def parse_memory(text: str, where: str) -> Memory:
     if value in MEMORY_WORDS:
         return Memory(value)
     valid = "use a fraction 0 < x <= 1 of GPU memory, megabytes > 1, grow or off"
-    if not _NUMBER.match(value):
+    if not NUMBER.match(value):
         raise _bad(where, "memory", text, valid)
     amount = float(value)
     if not math.isfinite(amount) or amount < 0:
@@ -117,7 +117,7 @@ def memory_from_theano(name: str, value: str) -> Optional[Memory]:
     0 is Theano's default for both: no CNMeM pool (0.8/0.9), a cache grown on demand (gpuarray);
     a negative ``gpuarray.preallocate`` disables that cache.
     """
-    if not _NUMBER.match(value.strip()):
+    if not NUMBER.match(value.strip()):
         return None
     amount = float(value)
     if not math.isfinite(amount):

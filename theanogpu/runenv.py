@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from theanogpu.backends import DTYPE_POLICY_VAR
-from theanogpu.flags import format_theano_flags, render_theanorc
+from theanogpu.flags import floatx_name, format_theano_flags, render_theanorc
 from theanogpu.fsutil import atomic_write_text
 from theanogpu.runplan import PlannedRun
 
@@ -45,8 +45,7 @@ def keras_json(floatx: Optional[str], backend: str) -> dict:
     Keras sets theano.config.floatX from its own ``floatx`` (reference §7.4), so it must follow the
     variant's floatX or a float64 variant would silently run in float32.
     """
-    floatx = floatx or "float32"
-    floatx = {"16": "float16", "32": "float32", "64": "float64"}.get(floatx, floatx)
+    floatx = floatx_name(floatx or "float32")
     return {"floatx": floatx, "epsilon": 1e-07, "backend": backend,
             "image_dim_ordering": "th" if backend == "theano" else "tf",
             "image_data_format": "channels_first" if backend == "theano" else "channels_last"}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from theanogpu.errors import UserError
-from theanogpu.flags import canonical_name, parse_theano_flags
+from theanogpu.flags import canonical_name, floatx_name, parse_theano_flags
 from theanogpu.intent import (
     BACKENDS_KEY,
     ENV_PREFIX,
@@ -59,8 +59,7 @@ class Variant:
         kind, index = split_device(self.flags.get("device", "cpu"))
         precision = self.precision
         if precision is None and self.flags.get("floatX"):
-            precision = {"16": "float16", "32": "float32", "64": "float64"}.get(self.flags["floatX"],
-                                                                                   self.flags["floatX"])
+            precision = floatx_name(self.flags["floatX"])
         memory = self.memory
         for name in ("lib.cnmem", "gpuarray.preallocate"):
             if memory is None and name in self.flags:

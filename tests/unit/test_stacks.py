@@ -15,15 +15,6 @@ from theanogpu.resources import stacks_dir
 CURRENT = "%d.%d" % sys.version_info[:2]
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """An empty theanogpu cache and no user stacks file."""
-    monkeypatch.setenv("THEANOGPU_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("THEANOGPU_STACKS", raising=False)
-    return tmp_path / "home"
-
-
 def write_user_stacks(tmp_path, monkeypatch, text):
     path = tmp_path / "stacks.ini"
     path.write_text(text)

@@ -37,14 +37,6 @@ def load_child(name):
     return module
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("THEANOGPU_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("THEANOGPU_STACKS", raising=False)
-    return tmp_path / "home"
-
-
 def read_ini(path):
     parser = configparser.RawConfigParser()
     parser.read(str(path))

@@ -142,16 +142,19 @@ _INSPECT = ("import json, sys; sys.path.insert(0, sys.argv[1]); import probe; "
             "print(json.dumps(probe.installed_versions()))")
 
 
+def _child_json(argv: List[str]) -> Optional[dict]:
+    """The JSON object a child-side script prints last (on its own line), or None if it printed none."""
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout.strip()
+        found = json.loads(out.splitlines()[-1]) if out else None
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def _installed_in(python: Path) -> Dict[str, str]:
     """{distribution: version} of the packages that decide the backend, in another interpreter."""
-    try:
-        out = subprocess.run([str(python), "-c", _INSPECT, str(resources.child_dir())], capture_output=True,
-                             text=True, timeout=120).stdout
-        found = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
-    except (OSError, subprocess.TimeoutExpired, ValueError):
-        return {}
-    if not isinstance(found, dict):
-        return {}
+    found = _child_json([str(python), "-c", _INSPECT, str(resources.child_dir())]) or {}
     return {name: found[name] for name in _BACKEND_DISTS if found.get(name)}
 
 
@@ -174,13 +177,10 @@ def stack_backend(installed: Dict[str, str], env: Dict[str, str]) -> Tuple[Optio
 
 def _find_blas(python: Path) -> Tuple[Optional[str], str]:
     """(ldflags, where from) of the best BLAS library for Theano in another interpreter."""
-    try:
-        out = subprocess.run([str(python), str(resources.child_dir() / "blas.py")], capture_output=True, text=True,
-                             timeout=120).stdout
-        found = json.loads(out.strip().splitlines()[-1])
-        return found.get("ldflags"), str(found.get("source") or "")
-    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError, AttributeError):
+    found = _child_json([str(python), str(resources.child_dir() / "blas.py")])
+    if found is None:
         return None, "could not look for a BLAS library with %s" % python
+    return found.get("ldflags"), str(found.get("source") or "")
 
 
 def _resolve_stacks(names: List[str], dry_run: bool, say: Callable[[str], None], need_blas: bool = False) -> \
@@ -347,7 +347,8 @@ def run(args: dict) -> int:
 
 
 def _all_done(record: dict, planned: List[PlannedRun]) -> bool:
-    return all(run_.key in finished_keys(record["runs"]) for run_ in planned)
+    done = finished_keys(record["runs"])
+    return all(run_.key in done for run_ in planned)
 
 
 def _base_entry(planned_run: PlannedRun) -> dict:

@@ -32,11 +32,11 @@ from theanogpu.flags.quoting import (
     shell_assignment,
 )
 from theanogpu.flags.rcfile import merge_theanorc, read_flags, render_theanorc, strict_problem
-from theanogpu.flags.validate import canonical_name, check_flags, check_value, lookup
+from theanogpu.flags.validate import canonical_name, check_flags, check_value, floatx_name, lookup
 
 __all__ = [
     "RELEASES", "VERSIONS", "Intent", "Option", "Translation", "canonical_name", "check_flags", "check_value",
-    "flags_for_version", "format_theano_flags", "intent_from_flags", "lookup", "merge_theanorc",
+    "flags_for_version", "floatx_name", "format_theano_flags", "intent_from_flags", "lookup", "merge_theanorc",
     "options_for", "parse_cnmem", "parse_cudnn", "parse_device", "parse_floatx", "parse_theano_flags",
     "parse_theano_version", "quote_flag_value", "read_flags", "release_dialect", "render_theanorc",
     "shell_assignment", "strict_problem", "translate",

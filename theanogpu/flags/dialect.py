@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from theanogpu.errors import UserError
-from theanogpu.flags.validate import check_value
+from theanogpu.flags.validate import NUMBER, check_value, floatx_name
 
 CUDNN_MODES = {"auto": "auto", "on": "True", "off": "False"}
 _CUDNN_ALIASES = {"true": "on", "false": "off", "1": "on", "0": "off", "yes": "on", "no": "off"}
 _DEVICE_RE = re.compile(r"(cpu|gpu|cuda)([0-9]*)\Z")
-_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 CLIP = 0.95
 # The keys an Intent owns; everything else passes through untouched.
 INTENT_KEYS = ("device", "floatX", "lib.cnmem", "gpuarray.preallocate", "dnn.enabled")
@@ -58,7 +57,7 @@ def parse_device(text: str) -> str:
 
 def parse_floatx(text: str) -> str:
     """``--floatx``: float16, float32, float64 (or 16, 32, 64)."""
-    value = {"16": "float16", "32": "float32", "64": "float64"}.get(text, text)
+    value = floatx_name(text)
     if value not in ("float16", "float32", "float64"):
         raise UserError("--floatx=%s: not a Theano floatX; use float32 (GPU), float64 or float16" % text)
     return value
@@ -67,7 +66,7 @@ def parse_floatx(text: str) -> str:
 def parse_cnmem(text: str) -> float:
     """``--cnmem``: 0 disables; 0 < x <= 1 is a fraction of GPU memory; x > 1 is megabytes."""
     valid = "use 0 (off), a fraction 0 < x <= 1 of GPU memory, or megabytes > 1"
-    if not _NUMBER.match(text.strip()):
+    if not NUMBER.match(text.strip()):
         raise UserError("--cnmem=%s: not a number; %s" % (text, valid))
     value = float(text)
     if not math.isfinite(value) or value < 0:
@@ -216,7 +215,7 @@ def intent_from_flags(flags: Mapping[str, str]) -> Tuple[Intent, Dict[str, str]]
     cnmem = None
     for key in ("lib.cnmem", "gpuarray.preallocate"):
         value = rest.get(key)
-        if value is not None and _NUMBER.match(value) and float(value) >= 0 and math.isfinite(float(value)):
+        if value is not None and NUMBER.match(value) and float(value) >= 0 and math.isfinite(float(value)):
             amount = float(rest.pop(key))
             cnmem = amount if cnmem is None else cnmem
     cudnn = None

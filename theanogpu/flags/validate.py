@@ -15,8 +15,8 @@ from theanogpu.flags.options import REMOVED_HINTS, Option, options_for, releases
 
 BOOL_VALUES = ("True", "true", "1", "False", "false", "0")
 _INT = re.compile(r"[+-]?[0-9]+\Z")
-_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
-_FLOATX_ALIASES = {"16": "float16", "32": "float32", "64": "float64"}
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+FLOATX_ALIASES = {"16": "float16", "32": "float32", "64": "float64"}
 # Strict device spellings; Theano checks only the prefix, so `cudax` would pass it and fail later.
 _DEVICE = {
     "cpu": re.compile(r"cpu\Z"),
@@ -65,7 +65,7 @@ def check_value(version: str, name: str, value: str, where: str = "") -> str:
     if problem:
         raise UserError("%s: %s for Theano %s; valid: %s" % (prefix, problem, version, option.describe()))
     if name == "floatX":
-        return _FLOATX_ALIASES.get(value, value)
+        return floatx_name(value)
     return value
 
 
@@ -82,7 +82,7 @@ def _value_problem(version: str, option: Option, value: str) -> Optional[str]:
         return "leading/trailing spaces are stripped by Theano's parsers"
     kind, check = option.kind, option.check
     if kind == "enum":
-        if value in option.choices or (option.name == "floatX" and value in _FLOATX_ALIASES):
+        if value in option.choices or (option.name == "floatX" and value in FLOATX_ALIASES):
             return None
         return "invalid value %r" % value
     if kind == "bool":
@@ -95,7 +95,7 @@ def _value_problem(version: str, option: Option, value: str) -> Optional[str]:
     if kind == "float":
         if value.lower() in ("inf", "+inf") and option.name == "optdb.position_cutoff":
             return None
-        if not _FLOAT.match(value):
+        if not NUMBER.match(value):
             return "%r is not a finite number" % value
         return _bound_problem(check, float(value))
     return _string_problem(version, option, value)
@@ -165,6 +165,11 @@ def _contexts_problem(value: str) -> Optional[str]:
         if not (_DEVICE["cuda"].match(device) or _DEVICE["opencl"].match(device)):
             return "context %r: invalid device %r" % (name, device)
     return None
+
+
+def floatx_name(text: str) -> str:
+    """``32`` -> ``float32`` (Theano accepts both spellings); anything else unchanged."""
+    return FLOATX_ALIASES.get(text, text)
 
 
 def canonical_name(name: str, versions: Iterable[str] = ("0.8", "0.9", "1.0")) -> str:

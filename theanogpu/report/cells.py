@@ -97,6 +97,18 @@ def label(report: dict, row: dict) -> str:
     return text
 
 
+def bar_label(row: dict, separator: str) -> str:
+    """What a chart writes next to a row's bar: seconds, speedup, and what is special about the row."""
+    parts = ["%s s" % number(row["seconds_per_epoch"])]
+    if row["speedup"] is not None:
+        parts.append(speedup(row["speedup"]))
+    if row["fallback"]:
+        parts.append("fell back to CPU")
+    if row.get("fastest"):
+        parts.append("fastest")
+    return separator.join(parts)
+
+
 def notes(report: dict) -> List[Tuple[str, str]]:
     """``(kind, text)`` lines for under the table.
 

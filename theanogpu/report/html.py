@@ -73,13 +73,7 @@ def chart(report: dict) -> str:
             continue
         kind = _bar_kind(report, index)
         length = max(seconds / longest * BAR_WIDTH, 1.0)
-        value = "%s s" % cells.number(seconds)
-        if row["speedup"] is not None:
-            value += " \u00b7 %s" % cells.speedup(row["speedup"])
-        if row["fallback"]:
-            value += " \u00b7 fell back to CPU"
-        if row.get("fastest"):
-            value += " \u00b7 fastest"
+        value = cells.bar_label(row, " \u00b7 ")
         parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s</title></rect>'
                      % (LABEL_WIDTH, y, length, BAR_HEIGHT, COLORS[kind], escape(label), escape(value)))
         parts.append('<text x="%.1f" y="%.1f">%s</text>' % (LABEL_WIDTH + length + 6, middle, escape(value)))

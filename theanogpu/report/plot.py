@@ -63,14 +63,7 @@ def write_plot(report: dict, path: Union[str, Path]) -> None:
         axes.set_xlabel("seconds per epoch (shorter is faster)")
         axes.set_xlim(0, max(values) * 1.3)
         for position, row in zip(positions, rows):
-            text = "%s s" % cells.number(row["seconds_per_epoch"])
-            if row["speedup"] is not None:
-                text += "  %s" % cells.speedup(row["speedup"])
-            if row["fallback"]:
-                text += "  fell back to CPU"
-            if row.get("fastest"):
-                text += "  fastest"
-            axes.text(row["seconds_per_epoch"], position, "  " + text, va="center")
+            axes.text(row["seconds_per_epoch"], position, "  " + cells.bar_label(row, "  "), va="center")
         axes.set_title("theanogpu: seconds per epoch")
         figure.tight_layout()
         _save(figure, path)

@@ -255,3 +255,14 @@ def test_epochs_kept_are_capped_with_a_warning():
     result = parse_text("5s - loss: 0.5\n" * (MAX_EPOCHS + 3))
     assert len(result["epochs"]) == MAX_EPOCHS
     assert any("only the first %d" % MAX_EPOCHS in w for w in result["warnings"])
+
+
+def test_an_epoch_header_glued_to_a_short_eta_update_still_counts():
+    """The parser's inlined copy of glued() once took a short glued tail ending in a digit for one value."""
+    from theanogpu.logparse import keras
+
+    text = ("Epoch 1/2\n10/10 [==============================] - 1s - loss: 1.0000\n"
+            "\r  1/10 [==>...........................] - ETA: 9s - loss: 1 Epoch 2/2\n"
+            "10/10 [==============================] - 1s - loss: 0.5000\n")
+    assert keras.glued("\r  1/10 [==>...........................] - ETA: 9s - loss: 1 Epoch 2/2")
+    assert [(e["epoch"], e["of"]) for e in parse_lines(text.splitlines())["epochs"]] == [(1, 2), (2, 2)]

@@ -161,3 +161,12 @@ def test_timestamped_log_as_compare_writes_it(tmp_path):
     assert result["run_info"]["variant"] == "gpu-cnmem"
     text = run(str(log)).stdout.decode()
     assert "timed from timestamps" in text and "14 s before the first epoch" in text
+
+
+def test_json_output_stays_strict_json_with_a_nan_in_the_log(tmp_path):
+    log = tmp_path / "nan.log"
+    log.write_text('Epoch 1/1\ntheanogpu-result: {"epochs": 1, "test_loss": NaN}\n')
+    proc = subprocess.run([sys.executable, "-m", "theanogpu", "parse", "--format", "json", str(log)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["result_info"]["test_loss"] == "nan"

@@ -34,6 +34,7 @@ from typing import Any, Dict, List, Optional
 from theanogpu.errors import UserError
 from theanogpu.logparse import parse_path, parse_stream
 from theanogpu.logparse.obs import device_kind
+from theanogpu.results import json_safe
 
 FORMATS = ("text", "json", "csv")
 
@@ -168,7 +169,7 @@ def run(args: dict) -> int:
             sys.stdout.write(render_text(result))
             sys.stdout.flush()
     if fmt == "json":
-        sys.stdout.write(json.dumps(results, indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(json.dumps(json_safe(results), indent=2, allow_nan=False) + "\n")
     elif fmt == "csv":
         sys.stdout.write(render_csv(results))
     return 2 if failed else 0

@@ -40,7 +40,6 @@ _PROGRESS_START = frozenset(" -0123456789")
 _INTERMEDIATE = keras.INTERMEDIATE.match
 _KERAS3_INTERMEDIATE = keras.KERAS3_INTERMEDIATE.match
 _VALUE_CHARS = keras.VALUE_CHARS
-_DIGITS = "0123456789"
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning)\b(?::.*)?$")
 _TIMESTAMP_TOLERANCE = 1.0  # Keras truncates (1.x/2.0) or rounds (2.1+) its seconds
 
@@ -521,11 +520,8 @@ class LogParser:
             if (first in _PROGRESS_START and _INTERMEDIATE(seg) is not None) or (
                     first == "\x1b" and _KERAS3_INTERMEDIATE(seg) is not None):
                 # not keras.glued(seg), inlined: this runs for nearly every segment of a big log.
-                # Most updates end in one short number ("loss: 0.0952", at most "-1.2345e-04"): no
-                # slicing needed for those.
                 colon = seg.rfind(": ")
-                if colon < 0 or (len(seg) - colon < 14 and seg[-1] in _DIGITS) \
-                        or not seg[colon + 2:].rstrip(" \b").strip(_VALUE_CHARS):
+                if colon < 0 or not seg[colon + 2:].rstrip(" \b").strip(_VALUE_CHARS):
                     return
             if "\x00" in seg or "\x1b" in seg or "\b" in seg:
                 seg = clean(seg)

@@ -4,10 +4,9 @@ Extras include ``fastest``: on each row a boolean (true for the winner, for ever
 at the top the winner's name, stack, seconds per epoch and speedup vs the baseline, or null.
 """
 
-import json
 from typing import Optional
 
-from theanogpu.results import json_safe
+from theanogpu.results import dumps
 
 # Row fields in output order: the contract's first, then the extras.
 FIELDS = ("name", "stack", "device_requested", "device_used", "gpu_name", "cnmem", "cudnn", "epochs",
@@ -49,4 +48,4 @@ def document(report: dict) -> dict:
 
 
 def render(report: dict, color: bool = False, width: int = 80) -> str:
-    return json.dumps(json_safe(document(report)), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps(document(report))

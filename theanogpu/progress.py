@@ -32,10 +32,7 @@ class CompareProgress:
 
     def message(self, text: str) -> None:
         """A one-off line (stack builds and the like)."""
-        if self.status is not None:
-            self.status.update(text)
-        else:
-            self.console.print(text, markup=False)
+        self._show(text)
 
     def start(self, total: int, already_done: int, out: object) -> None:
         self.total = total

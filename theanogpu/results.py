@@ -10,7 +10,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Optional, Union
 
 from theanogpu import fsutil
 from theanogpu.errors import UserError
@@ -171,23 +171,3 @@ def hostname(record: dict) -> Optional[str]:
     host = record.get("host") or {}
     name = host.get("hostname") if isinstance(host, dict) else None
     return name if isinstance(name, str) and name else None
-
-
-def merge(records: Sequence[dict]) -> dict:
-    """One record holding the runs of all *records*, each run tagged with the host and date it ran on.
-
-    Every run gets ``host`` (that file's host object) and ``created`` unless it carries its own, so
-    runs from several machines or dates stay told apart; the top-level ``host`` is kept only when
-    all records share one host name.
-    """
-    runs: List[dict] = []
-    for record in records:
-        for run in record.get("runs", []):
-            tagged = dict(run)
-            tagged.setdefault("host", record.get("host"))
-            tagged.setdefault("created", record.get("created"))
-            runs.append(tagged)
-    names = {hostname(record) for record in records}
-    created = sorted(r["created"] for r in records if isinstance(r.get("created"), str))
-    return {"schema": SCHEMA, "created": created[0] if created else utc_now(),
-            "host": records[0].get("host") if len(names) == 1 and records else None, "runs": runs}

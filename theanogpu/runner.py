@@ -6,6 +6,7 @@ process group, and stops the group when asked to (Ctrl-C / SIGTERM of the harnes
 whole job, so ``compare`` can test it with any script.
 """
 
+import collections
 import os
 import selectors
 import signal
@@ -13,7 +14,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Deque, Dict, List, Optional, Sequence
 
 # How long a process group gets between SIGTERM and SIGKILL: enough for Python to run finally
 # blocks and flush, short enough that Ctrl-C feels immediate.
@@ -37,18 +38,20 @@ class Outcome:
 
 
 class StopFlag:
-    """Set from a signal handler (or another thread) to stop the running process group."""
+    """Set from a signal handler (or another thread) to stop the running process group.
 
-    def __init__(self) -> None:
+    A flag with a *parent* is also set whenever the parent is: one run's flag follows the harness's.
+    """
+
+    def __init__(self, parent: Optional["StopFlag"] = None) -> None:
         self._event = threading.Event()
-        self.signal_number: Optional[int] = None
+        self._parent = parent
 
-    def set(self, signal_number: Optional[int] = None) -> None:
-        self.signal_number = signal_number
+    def set(self) -> None:
         self._event.set()
 
     def is_set(self) -> bool:
-        return self._event.is_set()
+        return self._event.is_set() or (self._parent is not None and self._parent.is_set())
 
 
 def kill_group(pgid: int, grace: float = KILL_GRACE_SECONDS, reap: Optional[Callable[[], object]] = None) -> None:
@@ -136,7 +139,7 @@ def run_process(
         start_new_session=True,
     )
     pgid = proc.pid
-    tail: List[str] = []
+    tail: Deque[str] = collections.deque(maxlen=TAIL_LINES)
     splitters = {"o": _LineSplitter(), "e": _LineSplitter()}
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ, "o")
@@ -146,8 +149,6 @@ def run_process(
         text = raw.decode("utf-8", errors="replace")
         on_line(time.monotonic() - start, stream, text)
         tail.append(text)
-        if len(tail) > TAIL_LINES:
-            del tail[0]
 
     status = None
     completed = False
@@ -200,4 +201,4 @@ def run_process(
         proc.stderr.close()
     if status is None:
         status = "ok" if exit_code == 0 else "failed"
-    return Outcome(status=status, exit_code=exit_code, wall_seconds=time.monotonic() - start, tail=tail)
+    return Outcome(status=status, exit_code=exit_code, wall_seconds=time.monotonic() - start, tail=list(tail))

@@ -32,7 +32,7 @@ from theanogpu.interpreters import find_interpreter, looks_like_path
 from theanogpu.resources import stacks_dir
 
 __all__ = [
-    "StackSpec", "StackState", "EnsureResult", "find_interpreter", "load_specs", "stack_names",
+    "StackSpec", "StackState", "EnsureResult", "find_interpreter", "load_specs",
     "get_stack", "stack_state", "ensure_stack", "ensure_stack_result", "stack_python", "remove_stack",
     "venv_dir", "build_log_path", "cache_home", "stacks_home", "compiledir", "empty_theanorc",
     "pip_step", "Progress", "built_specs", "host_python", "user_stacks_file", "parse_stacks_ini",
@@ -200,10 +200,6 @@ def load_specs() -> Dict[str, StackSpec]:
     if user is not None:
         specs.update(_load_file(user))
     return specs
-
-
-def stack_names() -> List[str]:
-    return list(load_specs())
 
 
 TOX_PREFIX = "tox:"

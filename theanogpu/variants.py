@@ -21,6 +21,7 @@ from theanogpu.flags import canonical_name, floatx_name, parse_theano_flags
 from theanogpu.intent import (
     BACKENDS_KEY,
     ENV_PREFIX,
+    INTENT_KEYS,
     Intent,
     Memory,
     memory_from_theano,
@@ -97,7 +98,7 @@ def _variant(name: str, items: Sequence, where: str) -> Variant:
     seen = set()
     for raw_key, raw_value in items:
         key, value = raw_key.strip(), raw_value.strip()
-        if not key.startswith(ENV_PREFIX) and key not in ("precision", "memory", "threads", BACKENDS_KEY):
+        if not key.startswith(ENV_PREFIX) and key not in INTENT_KEYS + (BACKENDS_KEY,):
             key = canonical_name(key)
         if key in seen:
             raise UserError("%s: %s is given twice" % (where, key))

@@ -139,18 +139,6 @@ def test_load_or_new_starts_fresh_but_never_replaces_a_broken_file(tmp_path):
     assert broken.read_text() == '{"schema": 1, "runs": ['
 
 
-def test_merge_tags_each_run_with_its_host_and_date():
-    a = results.add_run(results.new_results(HOST, created="2026-01-01T10:00:00Z"), run())
-    other = dict(HOST, hostname="lab2")
-    b = results.add_run(results.new_results(other, created="2026-02-01T10:00:00Z"), run(variant="cpu"))
-    merged = results.merge([a, b])
-    assert [(r["variant"], r["host"]["hostname"], r["created"]) for r in merged["runs"]] == [
-        ("gpu", "lab1", "2026-01-01T10:00:00Z"), ("cpu", "lab2", "2026-02-01T10:00:00Z")]
-    assert merged["host"] is None and merged["created"] == "2026-01-01T10:00:00Z"
-    assert results.validate(merged, "merged") is merged
-    assert results.merge([a, a])["host"] == HOST
-
-
 def test_nvidia_smi_list_parsing():
     text = ("GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0b1c2d3e-aaaa-bbbb-cccc-0123456789ab)\n"
             "GPU 1: GeForce GTX 1060 6GB (UUID: GPU-12345678)\n"

@@ -467,12 +467,13 @@ class KerasConfigGuard(object):
 def probe_frameworks(versions):
     """{"torch": {...}, "jax": {...}, "tensorflow": {...}} for those installed; {} costs nothing."""
     found = {}
-    names = [name for name in ("torch", "jax", "tensorflow") if framework_distribution(name, versions)]
-    if not names:
+    dists = [(name, framework_distribution(name, versions)) for name in ("torch", "jax", "tensorflow")]
+    dists = [(name, dist) for name, dist in dists if dist]
+    if not dists:
         return found
     with KerasConfigGuard(versions.get("keras")):
-        for name in names:
-            found[name] = probe_framework(name, framework_distribution(name, versions), versions)
+        for name, dist in dists:
+            found[name] = probe_framework(name, dist, versions)
     return found
 
 

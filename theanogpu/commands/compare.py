@@ -57,20 +57,17 @@ import datetime
 import importlib.util
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, TextIO, Tuple
 
 from theanogpu import resources, results, stacks
 from theanogpu.errors import UserError
 from theanogpu.flags import release_dialect
-from theanogpu.logparse import parse_path
+from theanogpu.logparse import keras, parse_path
 from theanogpu.logparse.timestamps import format_line
 from theanogpu.progress import CompareProgress
 from theanogpu.runenv import prepare_run, shell_line
@@ -87,7 +84,6 @@ from theanogpu.runplan import (
 from theanogpu.variants import parse_matrix, select_variants
 
 RUNS_ROOT = Path("theanogpu-runs")
-_EPOCH_HEADER = re.compile(r"(?:^|[\r\n])Epoch (\d+)/(\d+)\s*$")
 # A comparison writes logs of a few MB; refuse to start with less than this free.
 MIN_FREE_BYTES = 50 * 1024 * 1024
 
@@ -113,7 +109,7 @@ def _timeout(args: dict) -> Optional[float]:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+    if not 0 < seconds < float("inf"):  # also rejects nan
         raise UserError("--timeout=%s: expected a number of seconds > 0" % value)
     return seconds
 
@@ -260,11 +256,9 @@ def _script_args(args: dict, default_script: bool) -> List[str]:
 class _Watch:
     """Per-run line sink: writes the timestamped log, feeds the progress display, decides stability."""
 
-    def __init__(self, log: TextIO, progress: CompareProgress, run: PlannedRun, until_stable: bool,
-                 stop: StopFlag) -> None:
+    def __init__(self, log: TextIO, progress: CompareProgress, until_stable: bool, stop: StopFlag) -> None:
         self.log = log
         self.progress = progress
-        self.run = run
         self.until_stable = until_stable
         self.stop = stop
         self.headers: List[float] = []
@@ -273,14 +267,13 @@ class _Watch:
     def __call__(self, t: float, stream: str, text: str) -> None:
         self.log.write(format_line(t, stream, text))
         self.log.write("\n")
-        if "Epoch" not in text:
-            return
-        match = _EPOCH_HEADER.search(text)
-        if not match:
+        # The parser's own header rule, so that the live view and the final report agree.
+        header = keras.epoch_header(text)
+        if header is None:
             return
         self.headers.append(t)
         durations = epoch_durations(self.headers)
-        self.progress.epoch(int(match.group(1)), int(match.group(2)), durations[-1] if durations else None)
+        self.progress.epoch(header[0], header[1], durations[-1] if durations else None)
         if self.until_stable and is_stable(durations) and not self.stop.is_set():
             self.stopped_stable = True
             self.stop.set()
@@ -376,15 +369,12 @@ def _run_one(planned_run: PlannedRun, spec: stacks.StackSpec, python: Path, scri
     command = prepare_run(planned_run, python, script, script_args, run_dir, compiledir, dict(spec.env))
     log_name = planned_run.label + ".log"
     progress.run_started(planned_run.label, theano=planned_run.stack.theano is not None)
-    run_stop = StopFlag()
     # The run stops for the harness's own stop (Ctrl-C) or for --until-stable.
-    relay = threading.Thread(target=_relay, args=(stop, run_stop), daemon=True)
-    relay.start()
+    run_stop = StopFlag(parent=stop)
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     with open(str(out / log_name), "w", encoding="utf-8", errors="replace") as log:
-        watch = _Watch(log, progress, planned_run, until_stable, run_stop)
+        watch = _Watch(log, progress, until_stable, run_stop)
         outcome = run_process(command.argv, command.env, watch, timeout=timeout, stop=run_stop)
-    run_stop.set()  # ends the relay thread
     status = outcome.status
     if status == "interrupted" and watch.stopped_stable and not stop.is_set():
         status = "ok"
@@ -412,19 +402,11 @@ def error_lines(tail: List[str], headline: Optional[str]) -> List[str]:
     return lines
 
 
-def _relay(source: StopFlag, target: StopFlag) -> None:
-    while not target.is_set():
-        if source.is_set():
-            target.set(source.signal_number)
-            return
-        time.sleep(0.05)
-
-
 def _install_signal_handlers(stop: StopFlag) -> Dict[int, object]:
     previous = {}
 
     def handler(signum, frame) -> None:  # noqa: ANN001
-        stop.set(signum)
+        stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         previous[signum] = signal.signal(signum, handler)

@@ -130,16 +130,12 @@ def resolve_version(option: Optional[str], notes: List[str]) -> str:
     return dialect
 
 
-def load_template(name: str) -> Tuple[Dict[str, str], Tuple[str, ...]]:
-    """A template's flags (THEANO_FLAGS spelling) and the releases its header declares."""
+def load_template(name: str) -> Dict[str, str]:
+    """A template's flags (THEANO_FLAGS spelling)."""
     if name not in TEMPLATES:
         raise UserError("--template=%s: unknown template; choose one of %s" % (name, ", ".join(TEMPLATES)))
     text = (templates_dir() / (name + ".theanorc")).read_text(encoding="utf-8")
-    releases: Tuple[str, ...] = ()
-    for line in text.splitlines():
-        if line.startswith("# theano:"):
-            releases = tuple(line.split(":", 1)[1].split())
-    return {canonical_name(key): value for key, value in read_flags(text).items()}, releases
+    return {canonical_name(key): value for key, value in read_flags(text).items()}
 
 
 def parse_set(items: List[str], version: str) -> Dict[str, str]:
@@ -183,7 +179,7 @@ def build(args: dict, notes: List[str]) -> Tuple[str, Dict[str, str], List[str]]
     """Options -> (release, flags, header lines for a .theanorc)."""
     version = resolve_version(args.get("--theano"), notes)
     template = args.get("--template") or DEFAULT_TEMPLATE
-    base_flags, _ = load_template(template)
+    base_flags = load_template(template)
     base, rest = intent_from_flags(base_flags)
     memory = memory_option(args)
     cnmem = base.cnmem

@@ -27,13 +27,13 @@ Examples:
 import csv
 import io
 import json
-import statistics
 import sys
 from typing import Any, Dict, List, Optional
 
 from theanogpu.errors import UserError
 from theanogpu.logparse import parse_path, parse_stream
 from theanogpu.logparse.obs import device_kind
+from theanogpu.report.model import epoch_seconds, seconds_per_epoch
 from theanogpu.results import json_safe
 
 FORMATS = ("text", "json", "csv")
@@ -63,14 +63,6 @@ def _cnmem_text(cnmem: Optional[Dict[str, Any]]) -> str:
     return "enabled"
 
 
-def seconds_per_epoch(epochs: List[Dict[str, Any]]) -> Optional[float]:
-    """Median over completed epochs, leaving out the first when there are three or more."""
-    seconds = [e["seconds"] for e in epochs if e.get("seconds") is not None]
-    if len(seconds) >= 3:
-        seconds = seconds[1:]
-    return statistics.median(seconds) if seconds else None
-
-
 def render_text(result: Dict[str, Any]) -> str:
     lines = ["== %s" % result["source"]]
 
@@ -98,10 +90,11 @@ def render_text(result: Dict[str, Any]) -> str:
     if epochs:
         of = epochs[-1].get("of")
         summary = "%d%s completed" % (len(epochs), " of %d" % of if of else "")
-        median = seconds_per_epoch(epochs)
+        seconds = epoch_seconds(result)
+        median = seconds_per_epoch(seconds)
         if median is not None:
             summary += "; %s per epoch (median%s)" % (_fmt_seconds(median),
-                                                       ", first left out" if len(epochs) >= 3 else "")
+                                                       ", first left out" if len(seconds) >= 3 else "")
         if result.get("first_epoch_extra_seconds") is not None:
             summary += "; first epoch %+.3g s" % result["first_epoch_extra_seconds"]
         if result.get("timestamped"):

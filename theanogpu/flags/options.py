@@ -17,6 +17,8 @@ computes it at import. ``after_import`` says whether ``theano.config.X = v`` is 
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
+from theanogpu.flags.rcfile import split_name
+
 VERSIONS = ("0.8", "0.9", "1.0")
 RELEASES = {"0.8": "0.8.2", "0.9": "0.9.0", "1.0": "1.0.5"}
 
@@ -249,11 +251,11 @@ class Option:
     @property
     def section(self) -> str:
         """The ``.theanorc`` section Theano looks this option up in (``key.rsplit('.', 1)``)."""
-        return self.name.rsplit(".", 1)[0] if "." in self.name else "global"
+        return split_name(self.name)[0]
 
     @property
     def key(self) -> str:
-        return self.name.rsplit(".", 1)[1] if "." in self.name else self.name
+        return split_name(self.name)[1]
 
     def describe(self) -> str:
         """Valid values in words, for error messages."""

@@ -32,6 +32,11 @@ def split_name(name: str) -> Tuple[str, str]:
     return "global", name
 
 
+def join_name(section: str, key: str) -> str:
+    """(section, option) in a config file -> the flag name (split_name's inverse)."""
+    return key if section == "global" else section + "." + key
+
+
 def escape_value(value: str) -> str:
     """A literal value for ConfigParser with interpolation: ``%`` doubled."""
     return value.replace("%", "%%")
@@ -181,7 +186,7 @@ def merge_theanorc(text: str, flags: Mapping[str, str]) -> Merge:
                     continue
                 found.add((line.section, key))
                 old = _current_value(lines, info, index)
-                name = key if line.section == "global" else line.section + "." + key
+                name = join_name(line.section, key)
                 if old == escape_value(value):
                     merge.unchanged.append(name)
                     continue
@@ -195,7 +200,7 @@ def merge_theanorc(text: str, flags: Mapping[str, str]) -> Merge:
         if not missing:
             continue
         new_lines = [_option_line(key, value) + newline for key, value in missing]
-        merge.added.extend("%s = %s" % (key if section == "global" else section + "." + key, value)
+        merge.added.extend("%s = %s" % (join_name(section, key), value)
                            for key, value in missing)
         anchor = _section_end(info, section)
         if anchor is None:
@@ -268,5 +273,5 @@ def read_flags(text: str) -> Dict[str, str]:
                 value = parser.get(section, key)
             except configparser.InterpolationError:
                 value = raw.get(section, key)
-            flags[key if section == "global" else section + "." + key] = value
+            flags[join_name(section, key)] = value
     return flags

@@ -18,7 +18,7 @@ is an epoch (and not a download bar or ``evaluate()``) depends on what came befo
 
 import math
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 from theanogpu.logparse.obs import NONE, Observations
 
@@ -112,11 +112,17 @@ def progress(text: str) -> Optional[Observations]:
     return _epoch_end(int(current), int(target) if known else None, match, text, style)
 
 
+def epoch_header(text: str) -> Optional[Tuple[int, int]]:
+    """(i, n) of an ``Epoch i/n`` header (also glued after an update's value), else None."""
+    match = _HEADER.search(text) if "Epoch" in text else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
 def observe(text: str) -> Observations:
     if "Epoch" in text:
-        match = _HEADER.search(text)
-        if match:
-            return [("epoch_header", {"epoch": int(match.group(1)), "of": int(match.group(2))})]
+        header = epoch_header(text)
+        if header:
+            return [("epoch_header", {"epoch": header[0], "of": header[1]})]
         return NONE
     if "backend" in text:
         match = _BACKEND.search(text)

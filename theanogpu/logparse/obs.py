@@ -27,7 +27,6 @@ progress           a Keras progress line that is not an epoch end (nothing to do
 epoch_end          ``current``, ``target``, ``seconds``, ``eta``, ``seconds_per_step``, ``metrics``,
                    ``style`` (bar, keras3, verbose2)
 download           a dataset download starts: its progress bar is not an epoch
-traceback          ``Traceback (most recent call last):``
 device_line        the ``theanogpu-device:`` JSON object (see modern.py)
 run_line           the ``theanogpu-run:`` JSON object (see modern.py)
 data               the ``theanogpu-data:`` JSON object (see modern.py)

@@ -1,6 +1,6 @@
 """Segments in, one parse object out: the streaming parser and the rules that combine observations.
 
-``LogParser`` takes text in any pieces (``feed_text``, ``feed_bytes``, ``feed_line``, or
+``LogParser`` takes text in any pieces (``feed_text``, ``feed_binary`` or
 ``feed_event(t, stream, text)`` straight from the runner) and keeps only what the result needs:
 memory does not grow with the log, only with what it reports (epochs, capped at ``MAX_EPOCHS``).
 
@@ -16,7 +16,6 @@ The rules, in one place (each documented where it is applied):
   bars and ``evaluate()`` after the last epoch are not epochs.
 """
 
-import codecs
 import re
 import statistics
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
@@ -328,9 +327,6 @@ class _Run:
     def _on_download(self, data: dict, t: Optional[float], seq: int) -> None:
         self.epochs.download()
 
-    def _on_traceback(self, data: dict, t: Optional[float], seq: int) -> None:
-        self.in_traceback = True
-
     def _on_device_line(self, data: dict, t: Optional[float], seq: int) -> None:
         self.device_info = data
         requested = device_kind(data.get("requested"))
@@ -446,7 +442,6 @@ class LogParser:
         requested = device_kind(requested_device) if requested_device else None
         self._run = _Run(requested or requested_from_flags(flags))
         self._splitter = Splitter(self._segment)
-        self._decoder = None
         self._time: Union[float, str, None] = None  # a str until needed: most lines never need it
         self._timestamped = False
         self._seq = 0
@@ -457,12 +452,6 @@ class LogParser:
     def feed_text(self, text: str) -> None:
         """Any piece of the log's text; pieces need not end at line breaks."""
         self._splitter.feed(text)
-
-    def feed_bytes(self, data: bytes) -> None:
-        """Any piece of the log's bytes (UTF-8; invalid bytes are replaced)."""
-        if self._decoder is None:
-            self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._splitter.feed(self._decoder.decode(data))
 
     def feed_binary(self, binary: "Any") -> int:
         """Read a binary file object to its end; returns the number of bytes read."""
@@ -569,10 +558,6 @@ class LogParser:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            if self._decoder is not None:
-                tail = self._decoder.decode(b"", True)
-                if tail:
-                    self._splitter.feed(tail)
             self._splitter.close()
 
     def result(self) -> Dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from typing import List, Optional, Tuple
 
-from theanogpu.report.model import origin_label
+from theanogpu.report.model import origin_label, row_name
 
 # Shown instead of a cuDNN message longer than this; the message goes to the notes.
 CUDNN_CELL_MAX = 14
@@ -89,12 +89,26 @@ def data_note(data: object) -> Optional[str]:
 
 def label(report: dict, row: dict) -> str:
     """The row's name as notes refer to it: with its stack and host when those tell rows apart."""
-    text = row["name"]
-    if row["stack"]:
-        text += "@" + row["stack"]
+    text = row_name(row)
     if report["show_host"]:
         text += " [%s]" % origin_label(row)
     return text
+
+
+def alert(row: dict) -> bool:
+    """A row in trouble: it fell back, failed, timed out, was interrupted or skipped."""
+    return bool(row["fallback"]) or row["status"] != "ok"
+
+
+def bar_kind(report: dict, index: int) -> str:
+    """A chart bar's kind: trouble first (a fallback that won is still no GPU win), then the winner,
+    then the baseline: ``alert``, ``fastest``, ``baseline`` or ``ok``."""
+    row = report["rows"][index]
+    if alert(row):
+        return "alert"
+    if row.get("fastest"):
+        return "fastest"
+    return "baseline" if index == report["baseline_index"] else "ok"
 
 
 def bar_label(row: dict, separator: str) -> str:

@@ -33,22 +33,8 @@ BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, BAR_WIDTH, VALUE_WIDTH = 22, 8, 230, 380, 150
 COLORS = {"ok": "#3b6ea5", "baseline": "#8a8a8a", "alert": "#c0392b", "fastest": "#2e8b57"}
 
 
-def _alert(row: dict) -> bool:
-    return bool(row["fallback"]) or row["status"] != "ok"
-
-
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "\u2026"
-
-
-def _bar_kind(report: dict, index: int) -> str:
-    """The bar's colour: trouble first (a fallback that won is still no GPU win), then the winner."""
-    row = report["rows"][index]
-    if _alert(row):
-        return "alert"
-    if row.get("fastest"):
-        return "fastest"
-    return "baseline" if index == report["baseline_index"] else "ok"
 
 
 def chart(report: dict) -> str:
@@ -71,7 +57,7 @@ def chart(report: dict) -> str:
             parts.append('<text x="%d" y="%.1f" fill="%s">no epoch time (%s)</text>'
                          % (LABEL_WIDTH, middle, COLORS["alert"], escape(cells.status(row))))
             continue
-        kind = _bar_kind(report, index)
+        kind = cells.bar_kind(report, index)
         length = max(seconds / longest * BAR_WIDTH, 1.0)
         value = cells.bar_label(row, " \u00b7 ")
         parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s</title></rect>'
@@ -109,7 +95,7 @@ def _table(report: dict) -> List[str]:
         '<th scope="col"%s>%s</th>' % (' title="%s"' % titles[h] if h in titles else "", escape(h))
         for h, _ in columns), "<tbody>"]
     for index, row in enumerate(rows):
-        flags = (("fastest", bool(row.get("fastest"))), ("alert", _alert(row)),
+        flags = (("fastest", bool(row.get("fastest"))), ("alert", cells.alert(row)),
                  ("baseline", index == report["baseline_index"]))
         classes = [name for name, on in flags if on]
         tds = "".join('<td%s>%s</td>' % (_td_class(h, numeric), escape(cell(row) or "-")) for h, cell in columns)

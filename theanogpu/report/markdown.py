@@ -27,7 +27,7 @@ def render(report: dict, color: bool = False, width: int = 80) -> str:
                         "|" + "|".join("---:" if h in right else "---" for h in headers) + "|"]
     for index, row in enumerate(report["rows"]):
         status = cells.status(row)
-        if row["fallback"] or row["status"] != "ok":
+        if cells.alert(row):
             status = "**%s**" % status
         name = "**%s**" % row["name"] if row.get("fastest") else row["name"]
         name += " (baseline)" if index == report["baseline_index"] else ""

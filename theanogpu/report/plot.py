@@ -5,7 +5,7 @@ matplotlib is the optional extra ``theanogpu[plot]``; without it the command say
 
 import io
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 from theanogpu import fsutil
 from theanogpu.errors import UserError
@@ -13,6 +13,7 @@ from theanogpu.report import cells
 
 SUFFIXES = (".png", ".svg")
 ALERT, BASELINE, NORMAL, FASTEST = "#c0392b", "#8a8a8a", "#3b6ea5", "#2e8b57"
+KIND_COLORS = {"alert": ALERT, "baseline": BASELINE, "ok": NORMAL, "fastest": FASTEST}
 
 
 def _pyplot():  # noqa: ANN202 - matplotlib's module type
@@ -34,26 +35,17 @@ def check_path(path: Union[str, Path]) -> Path:
     return path
 
 
-def _color(row: dict, baseline: Optional[dict]) -> str:
-    """Trouble first (a fallback that won is still no GPU win), then the winner, then the baseline."""
-    if row["fallback"] or row["status"] != "ok":
-        return ALERT
-    if row.get("fastest"):
-        return FASTEST
-    return BASELINE if row is baseline else NORMAL
-
-
 def write_plot(report: dict, path: Union[str, Path]) -> None:
     """Draw the chart and write it to *path* atomically (format from the suffix)."""
     path = check_path(path)
     plt = _pyplot()
-    rows = [row for row in report["rows"] if row["seconds_per_epoch"] is not None]
+    indexes = [i for i, row in enumerate(report["rows"]) if row["seconds_per_epoch"] is not None]
+    rows = [report["rows"][i] for i in indexes]
     if not rows:
         raise UserError("--plot=%s: no run has an epoch time to plot" % path)
     labels = [cells.label(report, row) for row in rows]
     values = [row["seconds_per_epoch"] for row in rows]
-    baseline = report["rows"][report["baseline_index"]] if report["baseline_index"] is not None else None
-    colors = [_color(row, baseline) for row in rows]
+    colors = [KIND_COLORS[cells.bar_kind(report, i)] for i in indexes]
     figure, axes = plt.subplots(figsize=(8, 1.2 + 0.5 * len(rows)))
     try:
         positions = list(range(len(rows)))[::-1]

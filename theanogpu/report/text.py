@@ -116,13 +116,9 @@ def _paint(text: str, style: str, color: bool) -> str:
     return style + text + RESET if color and style else text
 
 
-def _alerting(row: dict) -> bool:
-    return bool(row["fallback"]) or row["status"] not in ("ok",)
-
-
 def _row_style(row: dict) -> str:
     """Red for trouble (even on a winner: a fallback's time is no GPU's), green for the winner."""
-    if _alerting(row):
+    if cells.alert(row):
         return RED
     return GREEN if row.get("fastest") else ""
 

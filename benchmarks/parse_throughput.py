@@ -91,7 +91,7 @@ def write_log(path, size, timestamped):
             if style not in blocks or timestamped:
                 lines = style(epochs, 0, seconds)
                 blocks[style] = lines
-            lines = blocks[style] if not timestamped else lines
+            lines = blocks[style]
             if epochs % 7 == 0:
                 lines = lines + ["/x/theano/tensor/nnet/conv.py:98: UserWarning: this is a warning on stderr"]
             for line in lines:

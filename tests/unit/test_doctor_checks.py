@@ -170,7 +170,8 @@ def test_theano_missing_and_import_failure():
     assert found["theano-missing"].severity == "error" and "stack create" in found["theano-missing"].fix
     broken = probe(**{"theano.imported": False,
                       "theano.error": "AttributeError: module 'numpy' has no attribute 'bool'"})
-    assert "np" not in codes(broken) and "no attribute 'bool'" in codes(broken)["theano-import"].message
+    assert not any(code.startswith("numpy") for code in codes(broken))
+    assert "no attribute 'bool'" in codes(broken)["theano-import"].message
 
 
 def test_nvcc_missing_for_old_backend_only():

@@ -190,9 +190,17 @@ def test_html_escapes_what_comes_from_logs():
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_every_format_handles_no_rows_and_no_baseline(fmt):
-    assert render(model.build([]), fmt)
-    only_gpu = model.build([run("gpu", [1, 1, 1])])
-    assert "no CPU run" in render(only_gpu, fmt) or fmt == "csv"
+    empty = render(model.build([]), fmt)
+    says_empty = {"text": "no runs to report", "markdown": "No runs to report", "html": "No runs",
+                  "json": '"rows": []', "csv": "host,name,stack"}
+    assert says_empty[fmt] in empty
+    if fmt == "csv":
+        assert empty.count("\n") == 1  # the header and no row
+    only_gpu = render(model.build([run("gpu", [1, 1, 1])]), fmt)
+    if fmt == "csv":
+        assert next(csv.DictReader(io.StringIO(only_gpu)))["speedup"] == ""
+    else:
+        assert "no CPU run" in only_gpu
 
 
 def test_a_fallback_to_another_gpu_is_not_called_a_cpu_fallback():

@@ -9,7 +9,7 @@ import pytest
 
 from theanogpu import stacks
 from theanogpu.errors import UserError
-from theanogpu.interpreters import find_interpreter, parse_version_request
+from theanogpu.interpreters import _pyenv_candidates, find_interpreter, parse_version_request
 from theanogpu.resources import stacks_dir
 
 CURRENT = "%d.%d" % sys.version_info[:2]
@@ -227,4 +227,6 @@ def test_discovery_runs_the_candidate(tmp_path, monkeypatch):
     real.mkdir(parents=True)
     (real / "python").symlink_to(sys.executable)
     monkeypatch.setenv("PATH", os.defpath)
+    # Found under pyenv, not by the fallback to the running interpreter.
+    assert _pyenv_candidates(*sys.version_info[:3])[0] == real / "python"
     assert find_interpreter("%d.%d.%d" % sys.version_info[:3]).exists()

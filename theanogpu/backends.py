@@ -26,18 +26,19 @@ set (Keras reads no environment variable for it).
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Mapping, Optional
 
+from theanogpu.childenv import DTYPE_POLICY_VAR
 from theanogpu.flags import flags_for_version
 from theanogpu.flags.dialect import format_number
+from theanogpu.frameworks import BACKENDS, LABELS, MODERN
 from theanogpu.intent import ALL_THREADS, Intent, Memory
 from theanogpu.variants import Variant
 
-BACKENDS = ("theano", "torch", "jax", "tensorflow")
-MODERN = ("torch", "jax", "tensorflow")
-DTYPE_POLICY_VAR = "THEANOGPU_DTYPE_POLICY"
+__all__ = ["BACKENDS", "DTYPE_POLICY_VAR", "MODERN", "BackendTranslation", "for_modern", "for_theano",
+           "theano_memory_policy", "thread_env", "translate_variant"]
+
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 # Theano flags that are the intent itself; any other Theano flag has no modern equivalent.
 _INTENT_FLAGS = ("device", "floatX", "lib.cnmem", "gpuarray.preallocate")
-_NAMES = {"torch": "PyTorch", "jax": "JAX", "tensorflow": "TensorFlow", "theano": "Theano"}
 
 
 @dataclass
@@ -58,7 +59,7 @@ def thread_env(threads: int) -> Dict[str, str]:
 # ------------------------------------------------------------------------------------------ Theano
 
 
-def translate(variant: Variant, backend: str, dialect: Optional[str] = None, cpu_count: int = 1) -> \
+def translate_variant(variant: Variant, backend: str, dialect: Optional[str] = None, cpu_count: int = 1) -> \
         BackendTranslation:
     """*variant* for a stack of *backend* (Theano: in *dialect*, "0.8"/"0.9"/"1.0").
 
@@ -132,7 +133,7 @@ def theano_memory_policy(memory: Memory, flags: Dict[str, str], notes: List[str]
 
 def for_modern(backend: str, flags: Mapping[str, str], intent: Intent) -> BackendTranslation:
     """Environment variables for Keras 3 on *backend* (torch, jax, tensorflow)."""
-    name = _NAMES[backend]
+    name = LABELS[backend]
     out = BackendTranslation(backend, env={"KERAS_BACKEND": backend})
     _modern_device(backend, intent, out)
     _modern_precision(intent, out)

@@ -12,15 +12,15 @@ raw Theano flags and raw environment variables:
 * ``threads``: CPU threads for the math libraries: a whole number >= 1, or ``all`` (every core).
 
 ``backends.py`` turns an intent into Theano flags or a modern framework's environment variables.
+(``flags.TheanoRequest`` is the narrower, Theano-only request that ``theanogpu config`` spells.)
 """
 
-import math
-import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from theanogpu.devices import parse_theano_device
 from theanogpu.errors import UserError
-from theanogpu.flags.validate import FLOATX_ALIASES, NUMBER
+from theanogpu.flags.validate import FLOATX_ALIASES, finite_number
 
 PRECISIONS = ("float16", "float32", "float64", "mixed")
 MEMORY_WORDS = ("grow", "off")
@@ -29,7 +29,6 @@ INTENT_KEYS = ("precision", "memory", "threads")
 # A matrix key restricting a variant to stacks of some backends (see variants.py).
 BACKENDS_KEY = "backends"
 ENV_PREFIX = "env."
-_DEVICE_RE = re.compile(r"(cpu|gpu|cuda|opencl)([0-9]*)\Z")
 _PRECISION_ALIASES = {**FLOATX_ALIASES, "mixed_float16": "mixed",
                       "mixed-float16": "mixed", "fp16": "float16", "fp32": "float32", "fp64": "float64"}
 
@@ -72,11 +71,10 @@ def _bad(where: str, key: str, text: str, why: str) -> UserError:
 
 def split_device(text: str) -> Tuple[Optional[str], Optional[int]]:
     """``cuda1`` -> ("gpu", 1); ``cpu`` -> ("cpu", None); anything else -> (None, None)."""
-    match = _DEVICE_RE.match(text.strip().lower())
-    if not match:
+    device = parse_theano_device(text.strip().lower())
+    if device is None:
         return None, None
-    family, index = match.groups()
-    return ("cpu" if family == "cpu" else "gpu"), (int(index) if index else None)
+    return device.kind, device.gpu_number
 
 
 def parse_precision(text: str, where: str) -> str:
@@ -94,10 +92,10 @@ def parse_memory(text: str, where: str) -> Memory:
     if value in MEMORY_WORDS:
         return Memory(value)
     valid = "use a fraction 0 < x <= 1 of GPU memory, megabytes > 1, grow or off"
-    if not NUMBER.match(value):
+    amount = finite_number(value)
+    if amount is None:
         raise _bad(where, "memory", text, valid)
-    amount = float(value)
-    if not math.isfinite(amount) or amount < 0:
+    if amount < 0:
         raise _bad(where, "memory", text, "out of range; " + valid)
     return Memory("off") if amount == 0 else Memory("amount", amount)
 
@@ -117,10 +115,8 @@ def memory_from_theano(name: str, value: str) -> Optional[Memory]:
     0 is Theano's default for both: no CNMeM pool (0.8/0.9), a cache grown on demand (gpuarray);
     a negative ``gpuarray.preallocate`` disables that cache.
     """
-    if not NUMBER.match(value.strip()):
-        return None
-    amount = float(value)
-    if not math.isfinite(amount):
+    amount = finite_number(value)
+    if amount is None:
         return None
     if amount < 0:
         return Memory("off") if name == "gpuarray.preallocate" else None

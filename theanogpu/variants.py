@@ -16,8 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from theanogpu.devices import device_kind
 from theanogpu.errors import UserError
 from theanogpu.flags import canonical_name, floatx_name, parse_theano_flags
+from theanogpu.frameworks import BACKENDS
 from theanogpu.intent import (
     BACKENDS_KEY,
     ENV_PREFIX,
@@ -33,7 +35,6 @@ from theanogpu.intent import (
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-KNOWN_BACKENDS = ("theano", "torch", "jax", "tensorflow")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Variant:
     def requested_device(self) -> str:
         """``gpu`` when the flags ask for any GPU (gpu*, cuda*, opencl*), else ``cpu``."""
         device = self.flags.get("device", "cpu")
-        return "cpu" if device == "cpu" or not device else "gpu"
+        return "cpu" if not device or device_kind(device) == "cpu" else "gpu"
 
     def runs_on(self, backend: str) -> bool:
         return not self.backends or backend in self.backends
@@ -131,9 +132,9 @@ def _env_name(name: str, where: str) -> str:
 
 def _backends(value: str, where: str) -> Tuple[str, ...]:
     names = tuple(part.strip().lower() for part in value.replace(",", " ").split() if part.strip())
-    unknown = [name for name in names if name not in KNOWN_BACKENDS]
+    unknown = [name for name in names if name not in BACKENDS]
     if unknown or not names:
-        raise UserError("%s: backends=%s: use one or more of %s" % (where, value, ", ".join(KNOWN_BACKENDS)))
+        raise UserError("%s: backends=%s: use one or more of %s" % (where, value, ", ".join(BACKENDS)))
     return names
 
 

@@ -63,7 +63,7 @@ def run_example(stack, venv, tmp_path, args, backend, theano_flags=None, layout=
     env.update(HOME=str(home), KERAS_BACKEND=backend, THEANORC=str(tmp_path / "no.theanorc"))
     if theano_flags is not None:
         # The stack's own compile directory, as `compare` uses it: later runs skip compiling.
-        compiledir = stacks.compiledir(stacks.get_stack(stack))
+        compiledir = stacks.get_stack(stack).compiledir()
         env["THEANO_FLAGS"] = "%s,base_compiledir=%s" % (theano_flags, compiledir)
     if requested is not None:
         env["THEANOGPU_REQUESTED_DEVICE"] = requested

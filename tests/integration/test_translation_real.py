@@ -6,14 +6,16 @@ and Theano themselves read: JAX computes its GPU client options from the environ
 code (no GPU needed), torch reports its thread count, TensorFlow its visible GPUs, Theano its config.
 """
 
+import dataclasses
 import json
 import subprocess
 
 import pytest
 
+from theanogpu import stacks
 from theanogpu.resources import child_dir
-from theanogpu.runenv import prepare_run
-from theanogpu.runplan import StackTarget, plan_run
+from theanogpu.run import prepare_run
+from theanogpu.run.plan import StackTarget, plan_run
 from theanogpu.variants import parse_variant_spec
 
 pytestmark = pytest.mark.slow
@@ -31,10 +33,11 @@ def probe_with(stack_venv, tmp_path):
     """``probe_with(stack, spec)``: the probe's JSON from inside *stack*, run as compare would run *spec*."""
 
     def run(stack: str, spec: str) -> dict:
-        planned = plan_run(parse_variant_spec(spec), STACKS[stack], cpu_count=2)
-        python = stack_venv(stack) / "bin" / "python"
-        command = prepare_run(planned, python, child_dir() / "probe.py", ["--device=none"], tmp_path / "run",
-                              compiledir=tmp_path / "compiledir", stack_env={})
+        # The stack's venv used as it is: runs get its own compile directory, as compare's would.
+        existing = stacks.get_stack(str(stack_venv(stack)))
+        target = dataclasses.replace(STACKS[stack], python=existing.python, stack=existing)
+        planned = plan_run(parse_variant_spec(spec), target, cpu_count=2)
+        command = prepare_run(planned, child_dir() / "probe.py", ["--device=none"], tmp_path / "run")
         proc = subprocess.run(command.argv, env=command.env, capture_output=True, text=True, timeout=600,
                               cwd=str(tmp_path))
         assert proc.returncode == 0, proc.stderr[-3000:]

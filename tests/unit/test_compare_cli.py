@@ -157,7 +157,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, fragment):
 
 
 def test_error_lines_keep_the_headline_a_stack_dump_pushed_out():
-    from theanogpu.commands.compare import error_lines
+    from theanogpu.run import error_lines
 
     tail = ["Fatal Python error: PyEval_SaveThread: NULL tstate", ""] + ['  File "f.py", line %d' % i for i in range(9)]
     lines = error_lines(tail, "Fatal Python error: PyEval_SaveThread: NULL tstate")

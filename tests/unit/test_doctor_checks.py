@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from theanogpu.doctor_checks import check, exit_status, facts_from_probe, version_tuple
+from theanogpu.stacks.doctor_checks import check, exit_status, facts_from_probe, version_tuple
 
 # What the probe printed for the real theano08 stack on a machine with CUDA 13 nvcc and no GPU.
 T08 = {

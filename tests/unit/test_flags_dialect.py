@@ -1,36 +1,36 @@
-"""Intent -> flags per Theano release: gpu/cuda, lib.cnmem/gpuarray.preallocate, notes (reference §3.2)."""
+"""TheanoRequest -> flags per Theano release: gpu/cuda, lib.cnmem/gpuarray.preallocate, notes (reference §3.2)."""
 
 import pytest
 
 from theanogpu.errors import UserError
 from theanogpu.flags import (
-    Intent,
+    TheanoRequest,
     flags_for_version,
-    intent_from_flags,
     parse_cnmem,
     parse_cudnn,
     parse_device,
     parse_floatx,
     parse_theano_version,
     release_dialect,
-    translate,
+    request_from_flags,
+    spell_request,
 )
 
-GPU_80 = Intent(device="gpu", floatx="float32", cnmem=0.8)
+GPU_80 = TheanoRequest(device="gpu", floatx="float32", cnmem=0.8)
 
 
 def test_contract_example_for_08_and_09():
     for version in ("0.8", "0.9"):
-        result = translate(GPU_80, version)
+        result = spell_request(GPU_80, version)
         assert result.flags == {"device": "gpu", "floatX": "float32", "lib.cnmem": "0.8"}
 
 
 def test_08_has_no_translation_notes():
-    assert translate(GPU_80, "0.8").notes == []
+    assert spell_request(GPU_80, "0.8").notes == []
 
 
 def test_contract_example_for_10_with_notes():
-    result = translate(GPU_80, "1.0")
+    result = spell_request(GPU_80, "1.0")
     assert result.flags == {"device": "cuda", "floatX": "float32", "gpuarray.preallocate": "0.8"}
     text = " ".join(result.notes)
     assert "lib.cnmem was removed in Theano 1.0" in text and "gpuarray.preallocate=0.8" in text
@@ -38,40 +38,40 @@ def test_contract_example_for_10_with_notes():
 
 
 def test_09_with_cuda_uses_gpuarray():
-    result = translate(Intent(device="cuda1", floatx="float32", cnmem=0.5), "0.9")
+    result = spell_request(TheanoRequest(device="cuda1", floatx="float32", cnmem=0.5), "0.9")
     assert result.flags == {"device": "cuda1", "floatX": "float32", "gpuarray.preallocate": "0.5"}
     assert any("gpuarray" in note for note in result.notes)
 
 
 def test_09_old_backend_mentions_deprecation():
-    notes = translate(Intent(device="gpu"), "0.9").notes
+    notes = spell_request(TheanoRequest(device="gpu"), "0.9").notes
     assert any("deprecated" in note for note in notes)
 
 
 def test_08_maps_cuda_to_gpu_with_a_note():
-    result = translate(Intent(device="cuda0", cnmem=0.3), "0.8")
+    result = spell_request(TheanoRequest(device="cuda0", cnmem=0.3), "0.8")
     assert result.flags == {"device": "gpu0", "lib.cnmem": "0.3"}
     assert any("experimental" in note for note in result.notes)
 
 
 def test_10_keeps_the_device_number():
-    assert translate(Intent(device="gpu2"), "1.0").flags == {"device": "cuda2"}
+    assert spell_request(TheanoRequest(device="gpu2"), "1.0").flags == {"device": "cuda2"}
 
 
 @pytest.mark.parametrize("amount,words", [(1.0, "95%"), (0.98, "95%"), (2048, "2048 MB"), (1.5, "1.5 MB")])
 def test_memory_amount_notes(amount, words):
-    notes = " ".join(translate(Intent(device="gpu", cnmem=amount), "0.8").notes)
+    notes = " ".join(spell_request(TheanoRequest(device="gpu", cnmem=amount), "0.8").notes)
     assert words in notes
 
 
 def test_cnmem_formatting_and_zero():
-    assert translate(Intent(device="gpu", cnmem=2048.0), "0.8").flags["lib.cnmem"] == "2048"
-    assert translate(Intent(device="gpu", cnmem=0.0), "0.9").flags["lib.cnmem"] == "0"
-    assert translate(Intent(device="gpu", cnmem=0.0), "1.0").flags["gpuarray.preallocate"] == "0"
+    assert spell_request(TheanoRequest(device="gpu", cnmem=2048.0), "0.8").flags["lib.cnmem"] == "2048"
+    assert spell_request(TheanoRequest(device="gpu", cnmem=0.0), "0.9").flags["lib.cnmem"] == "0"
+    assert spell_request(TheanoRequest(device="gpu", cnmem=0.0), "1.0").flags["gpuarray.preallocate"] == "0"
 
 
 def test_cpu_leaves_out_gpu_only_settings():
-    result = translate(Intent(device="cpu", floatx="float32", cnmem=0.8, cudnn="on"), "0.8")
+    result = spell_request(TheanoRequest(device="cpu", floatx="float32", cnmem=0.8, cudnn="on"), "0.8")
     assert result.flags == {"device": "cpu", "floatX": "float32"}
     assert len(result.notes) == 2
 
@@ -79,13 +79,13 @@ def test_cpu_leaves_out_gpu_only_settings():
 @pytest.mark.parametrize("mode,value", [("auto", "auto"), ("on", "True"), ("off", "False")])
 def test_cudnn_modes(mode, value):
     for version in ("0.8", "0.9", "1.0"):
-        assert translate(Intent(device="gpu", cudnn=mode), version).flags["dnn.enabled"] == value
+        assert spell_request(TheanoRequest(device="gpu", cudnn=mode), version).flags["dnn.enabled"] == value
 
 
 def test_float16_on_the_old_09_backend_is_refused():
     with pytest.raises(UserError, match="float16"):
-        translate(Intent(device="gpu", floatx="float16"), "0.9")
-    assert translate(Intent(device="cuda", floatx="float16"), "0.9").flags["floatX"] == "float16"
+        spell_request(TheanoRequest(device="gpu", floatx="float16"), "0.9")
+    assert spell_request(TheanoRequest(device="cuda", floatx="float16"), "0.9").flags["floatX"] == "float16"
 
 
 @pytest.mark.parametrize("text,value", [("0", 0.0), ("0.8", 0.8), ("1", 1.0), ("2048", 2048.0), (".5", 0.5),
@@ -150,7 +150,7 @@ def test_variant_flags_unknown_in_the_release_are_refused():
 
 
 def test_intent_from_flags_keeps_what_it_does_not_understand():
-    intent, rest = intent_from_flags({"device": "opencl0:0", "gpuarray.preallocate": "-1", "floatX": "32"})
+    intent, rest = request_from_flags({"device": "opencl0:0", "gpuarray.preallocate": "-1", "floatX": "32"})
     assert intent.device is None and intent.cnmem is None and intent.floatx == "float32"
     assert rest == {"device": "opencl0:0", "gpuarray.preallocate": "-1"}
 

@@ -7,7 +7,7 @@ import pytest
 from theanogpu.backends import MODERN
 from theanogpu.flags import VERSIONS, canonical_name, check_flags, flags_for_version, read_flags, strict_problem
 from theanogpu.resources import templates_dir
-from theanogpu.runplan import StackTarget, plan_runs
+from theanogpu.run.plan import StackTarget, plan_runs
 from theanogpu.variants import parse_matrix
 
 THEANORCS = sorted(templates_dir().glob("*.theanorc"))

@@ -7,10 +7,10 @@ checks inside the real stacks that the frameworks read them as meant.
 import pytest
 
 from theanogpu import resources
-from theanogpu.backends import DTYPE_POLICY_VAR, translate
+from theanogpu.backends import DTYPE_POLICY_VAR, translate_variant
 from theanogpu.errors import UserError
 from theanogpu.intent import Memory, memory_from_theano, parse_memory, parse_precision, parse_threads
-from theanogpu.runplan import StackTarget, plan_runs
+from theanogpu.run.plan import StackTarget, plan_runs
 from theanogpu.variants import parse_matrix, parse_variant_spec
 
 
@@ -90,9 +90,9 @@ def test_bad_intent_keys(text, fragment):
 
 def test_theano_gets_flags_in_its_dialect():
     v = variant("g:device=gpu,precision=float32,memory=0.8")
-    old = translate(v, "theano", "0.8")
+    old = translate_variant(v, "theano", "0.8")
     assert old.flags == {"device": "gpu", "floatX": "float32", "lib.cnmem": "0.8"} and old.env == {}
-    new = translate(v, "theano", "1.0")
+    new = translate_variant(v, "theano", "1.0")
     assert new.flags == {"device": "cuda", "floatX": "float32", "gpuarray.preallocate": "0.8"}
     assert any("gpuarray.preallocate" in note for note in new.notes)
     assert new.floatx == "float32"
@@ -103,21 +103,21 @@ def test_theano_gets_flags_in_its_dialect():
     ("0.8", "off", {"lib.cnmem": "0"}), ("0.8", "grow", {"lib.cnmem": "0"}),
 ])
 def test_theano_memory_policies(dialect, memory, expected):
-    flags = translate(variant("g:device=gpu,memory=%s" % memory), "theano", dialect).flags
+    flags = translate_variant(variant("g:device=gpu,memory=%s" % memory), "theano", dialect).flags
     assert {key: flags[key] for key in expected} == expected
 
 
 def test_theano_mixed_precision_and_threads():
-    out = translate(variant("m:device=cpu,precision=mixed,threads=3"), "theano", "1.0")
+    out = translate_variant(variant("m:device=cpu,precision=mixed,threads=3"), "theano", "1.0")
     assert out.flags["floatX"] == "float32" and any("no mixed precision" in note for note in out.notes)
     assert out.env == {"OMP_NUM_THREADS": "3", "MKL_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "3"}
     assert any("openmp=True" in note for note in out.notes)
-    all_cores = translate(variant("a:device=cpu,threads=all,openmp=True"), "theano", "1.0", cpu_count=8)
+    all_cores = translate_variant(variant("a:device=cpu,threads=all,openmp=True"), "theano", "1.0", cpu_count=8)
     assert all_cores.env["OMP_NUM_THREADS"] == "8" and not any("openmp" in note for note in all_cores.notes)
 
 
 def test_theano_flags_pass_as_written_without_a_dialect():
-    out = translate(variant("g:device=gpu,lib.cnmem=0.8"), "theano", None)
+    out = translate_variant(variant("g:device=gpu,lib.cnmem=0.8"), "theano", None)
     assert out.flags == {"device": "gpu", "lib.cnmem": "0.8"}
 
 
@@ -129,11 +129,11 @@ def test_theano_flags_pass_as_written_without_a_dialect():
     ("jax", {"JAX_PLATFORMS": "cpu"}),
 ])
 def test_cpu_hides_the_gpu_per_backend(backend, cpu_env):
-    out = translate(variant("c:device=cpu,floatX=float32"), backend)
+    out = translate_variant(variant("c:device=cpu,floatX=float32"), backend)
     assert out.env == dict(cpu_env, KERAS_BACKEND=backend) and out.floatx == "float32"
-    gpu = translate(variant("g:device=gpu"), backend)
+    gpu = translate_variant(variant("g:device=gpu"), backend)
     assert "CUDA_VISIBLE_DEVICES" not in gpu.env and "JAX_PLATFORMS" not in gpu.env
-    assert translate(variant("g1:device=cuda1"), backend).env["CUDA_VISIBLE_DEVICES"] == "1"
+    assert translate_variant(variant("g1:device=cuda1"), backend).env["CUDA_VISIBLE_DEVICES"] == "1"
 
 
 @pytest.mark.parametrize("backend, memory, expected, noted", [
@@ -149,39 +149,39 @@ def test_cpu_hides_the_gpu_per_backend(backend, cpu_env):
     ("torch", "0.8", {}, True),
 ])
 def test_memory_policy_per_backend(backend, memory, expected, noted):
-    out = translate(variant("g:device=gpu,memory=%s" % memory), backend)
+    out = translate_variant(variant("g:device=gpu,memory=%s" % memory), backend)
     extra = {key: value for key, value in out.env.items() if key != "KERAS_BACKEND"}
     assert extra == expected
     assert any("memory" in note for note in out.notes) == noted
 
 
 def test_theano_memory_flags_mean_the_same_on_modern_backends():
-    out = translate(variant("g:device=gpu,lib.cnmem=0.8"), "jax")
+    out = translate_variant(variant("g:device=gpu,lib.cnmem=0.8"), "jax")
     assert out.env["XLA_PYTHON_CLIENT_MEM_FRACTION"] == "0.8"
-    on_cpu = translate(variant("c:device=cpu,lib.cnmem=0.8"), "jax")
+    on_cpu = translate_variant(variant("c:device=cpu,lib.cnmem=0.8"), "jax")
     assert "XLA_PYTHON_CLIENT_MEM_FRACTION" not in on_cpu.env
     assert any("no effect on the CPU" in note for note in on_cpu.notes)
 
 
 def test_threads_and_precision_per_backend():
-    tf = translate(variant("t:device=cpu,threads=2"), "tensorflow")
+    tf = translate_variant(variant("t:device=cpu,threads=2"), "tensorflow")
     assert tf.env["TF_NUM_INTRAOP_THREADS"] == "2" and tf.env["OMP_NUM_THREADS"] == "2"
-    jax1 = translate(variant("t:device=cpu,threads=1"), "jax")
+    jax1 = translate_variant(variant("t:device=cpu,threads=1"), "jax")
     assert "intra_op_parallelism_threads=1" in jax1.env["XLA_FLAGS"]
-    jax2 = translate(variant("t:device=cpu,threads=2"), "jax")
+    jax2 = translate_variant(variant("t:device=cpu,threads=2"), "jax")
     assert "XLA_FLAGS" not in jax2.env and any("no setting" in note for note in jax2.notes)
-    mixed = translate(variant("m:device=gpu,precision=mixed"), "torch")
+    mixed = translate_variant(variant("m:device=gpu,precision=mixed"), "torch")
     assert mixed.env[DTYPE_POLICY_VAR] == "mixed_float16" and mixed.floatx == "float32"
-    assert translate(variant("d:device=cpu,floatX=float64"), "torch").floatx == "float64"
+    assert translate_variant(variant("d:device=cpu,floatX=float64"), "torch").floatx == "float64"
 
 
 def test_theano_only_flags_are_named_not_silently_dropped():
-    out = translate(variant("o:device=cpu,openmp=True"), "torch")
+    out = translate_variant(variant("o:device=cpu,openmp=True"), "torch")
     assert any(note.startswith("openmp=True is a Theano flag with no PyTorch equivalent") for note in out.notes)
 
 
 def test_raw_env_wins_and_is_noted():
-    out = translate(variant("x:device=cpu,env.CUDA_VISIBLE_DEVICES=3,env.OTHER=1"), "torch")
+    out = translate_variant(variant("x:device=cpu,env.CUDA_VISIBLE_DEVICES=3,env.OTHER=1"), "torch")
     assert out.env["CUDA_VISIBLE_DEVICES"] == "3" and out.env["OTHER"] == "1"
     assert any("replaces CUDA_VISIBLE_DEVICES" in note for note in out.notes)
 

@@ -21,7 +21,7 @@ def test_ruff_clean():
 
 def test_child_code_compiles_on_old_pythons():
     """Code run inside old stacks must stay Python 2.7/3.6 syntax: compile it with those interpreters."""
-    from theanogpu.interpreters import find_interpreter
+    from theanogpu.stacks.interpreters import find_interpreter
 
     sources = sorted((ROOT / "theanogpu" / "child").glob("*.py")) + sorted((ROOT / "examples").glob("*.py"))
     checked = 0

@@ -106,7 +106,7 @@ def test_requested_option_turns_a_cpu_run_into_a_fallback(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--format", "yaml", GTX960), b"--format=yaml: choose text, json or csv"),
+    (("--format", "yaml", GTX960), b"--format=yaml: choose one of text, json, csv"),
     (("--requested", "tpu", GTX960), b"--requested=tpu: use gpu or cpu"),
 ])
 def test_bad_options_are_one_line_exit_2(args, message):

@@ -13,7 +13,7 @@ import pytest
 
 from theanogpu import results
 from theanogpu.cli import main
-from theanogpu.commands.report import render_results
+from theanogpu.report import model, read_inputs, render
 
 CLASSIC = Path(__file__).resolve().parents[1] / "fixtures" / "classic"
 LOGS = [str(CLASSIC / name) for name in ("cpu.log", "gpu.log", "gpu-cnmem.log")]
@@ -172,6 +172,12 @@ def test_results_from_two_machines_side_by_side_with_a_host_column(capsys, tmp_p
     assert lines[4].split()[-2] == "16.00x"  # against the first CPU run: lab's 160 s
 
 
+def render_results(paths, fmt):
+    runs, problems = read_inputs([str(path) for path in paths])
+    assert problems == []
+    return render(model.build(runs), fmt)
+
+
 def test_render_results_for_compare(tmp_path):
     record = results.new_results({"hostname": "h", "cpu": "x", "gpus": []})
     results.add_run(record, {"variant": "cpu", "stack": "theano10", "repeat": 1, "status": "ok",
@@ -180,7 +186,7 @@ def test_render_results_for_compare(tmp_path):
                              "error": ["RuntimeError: no GPU"], "parsed": {"epochs": []}})
     path = tmp_path / "results.json"
     results.save(path, record)
-    text = render_results([path], "text", None)
+    text = render_results([path], "text")
     assert "!! gpu@theano10: failed: RuntimeError: no GPU" in text and "\x1b" not in text
     assert json.loads(render_results([path], "json"))["rows"][1]["status"] == "failed"
 

@@ -172,10 +172,10 @@ def test_repeats_that_ended_differently_show_the_worst_status():
 
 
 def test_run_from_log_names_and_status():
-    ok = model.run_from_log(parsed([10, 10]), "gpu-cnmem@theano09#2", origin="logs")
+    ok = model.run_from_log(parsed([10, 10]), model.split_log_name("gpu-cnmem@theano09#2"), origin="logs")
     assert (ok["variant"], ok["stack"], ok["repeat"], ok["status"]) == ("gpu-cnmem", "theano09", 2, "ok")
     assert ok["requested_device"] == "gpu"
-    dead = model.run_from_log(parsed([], error="RuntimeError: cnmemInit failed"), "gpu")
+    dead = model.run_from_log(parsed([], error="RuntimeError: cnmemInit failed"), model.split_log_name("gpu"))
     assert dead["status"] == "failed"
     assert dead["error"] == ["RuntimeError: cnmemInit failed", "no completed epoch in the log"]
 

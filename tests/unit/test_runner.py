@@ -6,7 +6,7 @@ import textwrap
 import threading
 import time
 
-from theanogpu.runner import StopFlag, group_alive, run_process
+from theanogpu.run.runner import StopFlag, group_alive, run_process
 
 
 def script(tmp_path, body):

@@ -9,8 +9,9 @@ import pytest
 
 from theanogpu import stacks
 from theanogpu.errors import UserError
-from theanogpu.interpreters import _pyenv_candidates, find_interpreter, parse_version_request
 from theanogpu.resources import stacks_dir
+from theanogpu.stacks.build import MARKER
+from theanogpu.stacks.interpreters import _pyenv_candidates, find_interpreter, parse_version_request
 
 CURRENT = "%d.%d" % sys.version_info[:2]
 
@@ -37,8 +38,8 @@ def test_builtin_stacks_are_the_contract(home):
     assert "pip==21.3.1" in t08.pip and "pip==21.3.1" in t09.pip
     assert t08.key_packages() == "theano==0.8.2 keras==1.2.2 numpy==1.16.6"
     # The modern stacks name their framework too, not just keras.
-    assert stacks.get_stack("keras3-jax").key_packages() == "keras>=3 jax==0.10.2"
-    assert stacks.get_stack("keras3-tf").key_packages() == "keras>=3 tensorflow-cpu==2.21.0"
+    assert stacks.get_stack("keras3-jax").spec.key_packages() == "keras>=3 jax==0.10.2"
+    assert stacks.get_stack("keras3-tf").spec.key_packages() == "keras>=3 tensorflow-cpu==2.21.0"
 
 
 def test_requirement_files_are_plain_pip_requirements_for_tox():
@@ -53,8 +54,8 @@ def test_requirement_files_are_plain_pip_requirements_for_tox():
 
 
 def test_spec_hash_follows_the_pins(home):
-    spec = stacks.get_stack("theano08")
-    assert spec.spec_hash() == stacks.get_stack("theano08").spec_hash()
+    spec = stacks.get_stack("theano08").spec
+    assert spec.spec_hash() == stacks.get_stack("theano08").spec.spec_hash()
     changed = stacks.StackSpec(spec.name, spec.python, spec.requirements[:-1] + ("h5py==2.9",), spec.pip)
     assert changed.spec_hash() != spec.spec_hash()
     assert stacks.StackSpec(spec.name, "3.7", spec.requirements, spec.pip).spec_hash() != spec.spec_hash()
@@ -120,57 +121,58 @@ def test_path_stacks_are_external(tmp_path, home):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").symlink_to(sys.executable)
-    spec = stacks.get_stack(str(venv))
-    assert spec.is_external and stacks.venv_dir(spec) == venv
-    assert stacks.stack_python(stacks.venv_dir(spec)) == venv / "bin" / "python"
-    assert stacks.stack_state(spec).state == "external"
+    stack = stacks.get_stack(str(venv))
+    assert stack.external and stack.venv == venv
+    assert stack.python == venv / "bin" / "python"
+    assert stack.state().state == "external"
     interp = stacks.get_stack(sys.executable)
-    assert stacks.stack_python(stacks.venv_dir(interp)) == Path(sys.executable)
+    assert interp.python == Path(sys.executable)
     with pytest.raises(UserError, match="not a virtual environment"):
         stacks.get_stack(str(tmp_path))
     with pytest.raises(UserError, match="no such interpreter"):
         stacks.get_stack(str(tmp_path / "missing" / "python"))
     with pytest.raises(UserError, match="never modifies"):
-        stacks.remove_stack(spec)
+        stack.remove()
 
 
 def test_cache_locations(home, monkeypatch):
-    spec = stacks.get_stack("theano10")
-    assert stacks.venv_dir(spec) == home / "stacks" / "theano10"
-    assert stacks.build_log_path(spec) == home / "stacks" / "theano10.build.log"
-    assert stacks.compiledir(spec) == home / "theano-compiledir" / "theano10"
+    stack = stacks.get_stack("theano10")
+    assert stack.venv == home / "stacks" / "theano10"
+    assert stack.build_log == home / "stacks" / "theano10.build.log"
+    assert stack.compiledir() == home / "theano-compiledir" / "theano10"
     rc = stacks.empty_theanorc()
     assert rc.read_text().startswith("#") and "=" not in rc.read_text()
     monkeypatch.delenv("THEANOGPU_HOME")
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg"))
-    assert stacks.venv_dir(spec) == home / "xdg" / "theanogpu" / "stacks" / "theano10"
+    assert stack.venv == home / "xdg" / "theanogpu" / "stacks" / "theano10"
 
 
-def fake_build(spec, marker_hash=None, python=True):
-    venv = stacks.venv_dir(spec)
+def fake_build(stack, marker_hash=None, python=True):
+    venv = stack.venv
     (venv / "bin").mkdir(parents=True)
     if python:
         (venv / "bin" / "python").symlink_to(sys.executable)
     if marker_hash is not None:
-        (venv / stacks.MARKER).write_text(json.dumps({"spec_hash": marker_hash, "python": "3.6.15"}))
+        (venv / MARKER).write_text(json.dumps({"spec_hash": marker_hash, "python": "3.6.15"}))
     return venv
 
 
 def test_states(home):
-    spec = stacks.get_stack("theano09")
-    assert stacks.stack_state(spec).state == "not built"
-    venv = fake_build(spec)  # no marker: an interrupted build
-    state = stacks.stack_state(spec)
+    stack = stacks.get_stack("theano09")
+    spec = stack.spec
+    assert stack.state().state == "not built"
+    venv = fake_build(stack)  # no marker: an interrupted build
+    state = stack.state()
     assert state.state == "broken" and "interrupted" in state.detail and not state.usable
-    (venv / stacks.MARKER).write_text(json.dumps({"spec_hash": "0" * 16}))
-    assert stacks.stack_state(spec).state == "outdated"
-    (venv / stacks.MARKER).write_text(json.dumps({"spec_hash": spec.spec_hash()}))
-    assert stacks.stack_state(spec).state == "built" and stacks.stack_state(spec).usable
-    assert spec.name in [s.name for s in stacks.built_specs()]
+    (venv / MARKER).write_text(json.dumps({"spec_hash": "0" * 16}))
+    assert stack.state().state == "outdated"
+    (venv / MARKER).write_text(json.dumps({"spec_hash": spec.spec_hash()}))
+    assert stack.state().state == "built" and stack.state().usable
+    assert spec.name in [s.name for s in stacks.built_stacks()]
     (venv / "bin" / "python").unlink()
-    assert stacks.stack_state(spec).state == "broken"
-    assert stacks.remove_stack(spec) is True and not venv.exists()
-    assert stacks.remove_stack(spec) is False
+    assert stack.state().state == "broken"
+    assert stack.remove() is True and not venv.exists()
+    assert stack.remove() is False
 
 
 @pytest.mark.parametrize("line, step", [

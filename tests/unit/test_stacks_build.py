@@ -18,6 +18,7 @@ import pytest
 
 from theanogpu import stacks
 from theanogpu.errors import WorkFailed
+from theanogpu.stacks.build import MARKER
 
 CURRENT = "%d.%d" % sys.version_info[:2]
 pytestmark = pytest.mark.slow
@@ -72,40 +73,41 @@ def tiny_version(venv):
 
 
 def test_build_reuse_interrupted_and_changed(tiny):
-    spec = stacks.get_stack("tiny")
+    stack = stacks.get_stack("tiny")
+    spec = stack.spec
     messages = []
-    result = stacks.ensure_stack_result(spec, progress=messages.append)
+    result = stack.ensure(progress=messages.append)
     assert result.built and tiny_version(result.venv) == "1.0"
     assert any("creating venv" in m for m in messages) and any("tinypkg" in m for m in messages)
-    marker = json.loads((result.venv / stacks.MARKER).read_text())
+    marker = json.loads((result.venv / MARKER).read_text())
     assert marker["spec_hash"] == spec.spec_hash() and marker["packages"]["tinypkg"] == "1.0"
-    assert stacks.build_log_path(spec).read_text().count("tinypkg") >= 1
+    assert stack.build_log.read_text().count("tinypkg") >= 1
 
     messages.clear()
-    again = stacks.ensure_stack_result(spec, progress=messages.append)
+    again = stack.ensure(progress=messages.append)
     assert not again.built and again.venv == result.venv and messages == ["tiny: up to date"]
 
-    (result.venv / stacks.MARKER).unlink()  # what an interrupted build leaves: no marker
-    assert stacks.stack_state(spec).state == "broken"
-    rebuilt = stacks.ensure_stack_result(spec, progress=messages.append)
+    (result.venv / MARKER).unlink()  # what an interrupted build leaves: no marker
+    assert stack.state().state == "broken"
+    rebuilt = stack.ensure(progress=messages.append)
     assert rebuilt.built and any("rebuilding (broken)" in m for m in messages)
 
     (tiny / "tiny.txt").write_text((tiny / "tiny.txt").read_text().replace("1.0", "2.0"))
     changed = stacks.get_stack("tiny")
-    assert stacks.stack_state(changed).state == "outdated"
-    assert stacks.ensure_stack_result(changed).built and tiny_version(rebuilt.venv) == "2.0"
+    assert changed.state().state == "outdated"
+    assert changed.ensure().built and tiny_version(rebuilt.venv) == "2.0"
 
 
 def test_failed_pip_step_names_the_log_and_leaves_no_usable_stack(tiny):
     (tiny / "tiny.txt").write_text((tiny / "tiny.txt").read_text().replace("tinypkg==1.0", "tinypkg==9.9"))
-    spec = stacks.get_stack("tiny")
+    stack = stacks.get_stack("tiny")
     with pytest.raises(WorkFailed) as info:
-        stacks.ensure_stack(spec)
+        stack.ensure()
     message = str(info.value)
     assert "installing the pinned packages failed" in message
     assert "tinypkg==9.9" in message  # the tail of pip's output
-    assert str(stacks.build_log_path(spec)) in message
-    assert stacks.stack_state(spec).state == "broken"
+    assert str(stack.build_log) in message
+    assert stack.state().state == "broken"
     proc = cli("stack", "path", "tiny")
     assert proc.returncode == 1 and "broken" in proc.stderr
 
@@ -117,7 +119,7 @@ def test_cli_create_twice_list_path_remove(tiny):
     second = cli("stack", "create", "tiny")
     assert second.returncode == 0 and "tiny: up to date" in second.stderr
     path = cli("stack", "path", "tiny")
-    venv = stacks.venv_dir(stacks.get_stack("tiny"))
+    venv = stacks.get_stack("tiny").venv
     assert path.returncode == 0 and path.stdout == "%s\n" % venv
     listing = json.loads(cli("stack", "list", "--format", "json").stdout)
     tiny_row = [row for row in listing if row["name"] == "tiny"][0]

@@ -17,9 +17,11 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 import theanogpu
-from theanogpu import cli, stacks, toxini
+from theanogpu import cli, stacks
 from theanogpu.errors import UserError
 from theanogpu.resources import stacks_dir
+from theanogpu.stacks import toxini
+from theanogpu.stacks.specs import requirement_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_ENVS = ("theano08", "theano09", "theano10", "keras3-torch", "keras3-jax", "keras3-tf")
@@ -47,7 +49,7 @@ def tox_deps_lines(root, section):
     """The requirement lines tox installs for [testenv:NAME]: its `deps = -r FILE`, FILE read as pip does."""
     deps = section["deps"].split()
     assert deps[0] == "-r" and len(deps) == 2, "stack envs must install exactly one pin file: %s" % deps
-    return stacks.requirement_lines((root / deps[1]).read_text())
+    return requirement_lines((root / deps[1]).read_text())
 
 
 # ----------------------------------------------------------------------- one source of pins
@@ -57,7 +59,7 @@ def tox_deps_lines(root, section):
 def test_tox_env_installs_the_builtin_stack_pins(home, name):
     tox = read_ini(ROOT / "tox.ini")
     section = tox["testenv:" + name]
-    spec = stacks.get_stack(name)
+    spec = stacks.get_stack(name).spec
     builtin_ini = read_ini(stacks_dir() / "stacks.ini")
     # The same file, not merely the same lines: deps names the file stacks.ini names.
     assert section["deps"].strip() == "-r templates/stacks/" + builtin_ini[name]["requirements"].strip()
@@ -117,7 +119,7 @@ def test_changing_a_pin_in_one_place_changes_both(tmp_path):
 def test_child_runner_reads_the_same_stack_spec(home):
     child = load_child("run_child_tests")
     for name in STACK_ENVS:
-        spec = stacks.get_stack(name)
+        spec = stacks.get_stack(name).spec
         seen = child.read_stack(name)
         assert tuple(seen["requirements"]) == spec.requirements
         assert seen["python"] == spec.python
@@ -210,23 +212,23 @@ def project(tmp_path, monkeypatch, home):
 
 def test_tox_stack_is_the_env_dir_of_the_tox_ini_here(project):
     venv = make_venv(project / ".tox" / "theano08")
-    spec = stacks.get_stack("tox:theano08")
-    assert spec.name == "tox:theano08" and spec.is_external
-    assert stacks.venv_dir(spec) == venv
-    assert stacks.stack_python(stacks.venv_dir(spec)) == venv / "bin" / "python"
-    assert stacks.stack_state(spec).state == "external"
+    stack = stacks.get_stack("tox:theano08")
+    assert stack.name == "tox:theano08" and stack.external
+    assert stack.venv == venv
+    assert stack.python == venv / "bin" / "python"
+    assert stack.state().state == "external"
     # set_env reaches the runs, but not tox/pip/pyenv plumbing nor what theanogpu sets itself.
-    assert dict(spec.env) == {"KERAS_BACKEND": "theano", "OMP_NUM_THREADS": "2"}
+    assert dict(stack.env) == {"KERAS_BACKEND": "theano", "OMP_NUM_THREADS": "2"}
     with pytest.raises(UserError, match="never modifies"):
-        stacks.remove_stack(spec)
+        stack.remove()
 
 
 def test_tox_work_dir_and_env_dir_are_honoured(project, monkeypatch):
     (project / "tox.ini").write_text(TOX_INI.replace("[tox]\n", "[tox]\ntoxworkdir = {toxinidir}/build/tox\n"))
     venv = make_venv(project / "build" / "tox" / "theano08")
-    assert stacks.venv_dir(stacks.get_stack("tox:theano08")) == venv
+    assert stacks.get_stack("tox:theano08").venv == venv
     custom = make_venv(project / "envs" / "custom-plain")
-    assert stacks.venv_dir(stacks.get_stack("tox:custom")) == custom
+    assert stacks.get_stack("tox:custom").venv == custom
     monkeypatch.setenv("FLAVOUR_FOR_TEST", "gpu")
     assert stacks.tox_env_dir("custom")[0] == project / "envs" / "custom-gpu"
 

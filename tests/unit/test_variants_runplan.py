@@ -4,7 +4,7 @@ import pytest
 
 from theanogpu import resources
 from theanogpu.errors import UserError
-from theanogpu.runplan import StackTarget, epoch_durations, finished_keys, is_stable, plan_runs
+from theanogpu.run.plan import StackTarget, epoch_durations, finished_keys, is_stable, plan_runs
 from theanogpu.variants import Variant, parse_matrix, parse_variant_spec, select_variants
 
 

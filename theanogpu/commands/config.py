@@ -65,13 +65,13 @@ from dataclasses import replace
 from typing import Dict, List, Optional, Tuple
 
 from theanogpu import __version__
-from theanogpu.backends import BACKENDS, for_modern, theano_memory_policy, thread_env
+from theanogpu.backends import for_modern, theano_memory_policy, thread_env
+from theanogpu.commands import options
 from theanogpu.errors import UserError
 from theanogpu.flags import (
     RELEASES,
-    Intent,
+    TheanoRequest,
     check_value,
-    intent_from_flags,
     parse_cnmem,
     parse_cudnn,
     parse_device,
@@ -80,11 +80,13 @@ from theanogpu.flags import (
     read_flags,
     release_dialect,
     render_theanorc,
+    request_from_flags,
     shell_assignment,
-    translate,
+    spell_request,
 )
 from theanogpu.flags.dialect import amount_notes, consistency_notes, format_number
 from theanogpu.flags.validate import canonical_name
+from theanogpu.frameworks import BACKENDS
 from theanogpu.intent import ALL_THREADS, Memory, parse_memory, parse_precision, parse_threads
 from theanogpu.resources import templates_dir
 from theanogpu.theanorc import choose_target, write_theanorc
@@ -180,20 +182,20 @@ def build(args: dict, notes: List[str]) -> Tuple[str, Dict[str, str], List[str]]
     version = resolve_version(args.get("--theano"), notes)
     template = args.get("--template") or DEFAULT_TEMPLATE
     base_flags = load_template(template)
-    base, rest = intent_from_flags(base_flags)
+    base, rest = request_from_flags(base_flags)
     memory = memory_option(args)
     cnmem = base.cnmem
     policy = memory if memory is not None and memory.policy != "amount" and args.get("--memory") else None
     if memory is not None:
         # --cnmem 0 is Theano's own "no CNMeM"; --memory grow/off are spelled per backend below.
         cnmem = memory.amount if memory.policy == "amount" else (None if policy else 0.0)
-    intent = Intent(
+    intent = TheanoRequest(
         device=parse_device(args["--device"]) if args.get("--device") else base.device,
         floatx=parse_floatx(args["--floatx"]) if args.get("--floatx") else base.floatx,
         cnmem=cnmem,
         cudnn=parse_cudnn(args["--cudnn"]) if args.get("--cudnn") else base.cudnn,
     )
-    translation = translate(intent, version)
+    translation = spell_request(intent, version)
     notes.extend(translation.notes)
     flags = dict(translation.flags)
     if policy is not None:
@@ -313,9 +315,7 @@ def run(args: dict) -> int:
         raise UserError("--backend=%s: choose one of %s" % (args["--backend"], ", ".join(BACKENDS)))
     if backend != "theano":
         return run_modern(args, backend)
-    fmt = args.get("--format") or "theanorc"
-    if fmt not in FORMATS:
-        raise UserError("--format=%s: choose one of %s" % (fmt, ", ".join(FORMATS)))
+    fmt = options.choice(args, "--format", FORMATS, "theanorc")
     path = args.get("=PATH")
     write = bool(args.get("--write"))
     if path is not None and not write:

@@ -42,96 +42,55 @@ Examples:
 
 import importlib.util
 import json
-import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from theanogpu import doctor_checks, stacks
-from theanogpu.commands.stack import ProgressDisplay
-from theanogpu.doctor_checks import Finding
-from theanogpu.errors import UserError
-from theanogpu.flags.quoting import quote_flag_value
-from theanogpu.resources import child_dir
+from theanogpu import stacks
+from theanogpu.commands import options
+from theanogpu.display import StatusLine
+from theanogpu.stacks import doctor_checks
+from theanogpu.stacks.doctor_checks import Finding
 
 
 @dataclass
 class Target:
     label: str
-    python: Optional[Path]
-    location: str
-    spec: Optional[stacks.StackSpec] = None
+    stack: stacks.Stack
     probe: Optional[Dict[str, Any]] = None
     findings: List[Finding] = field(default_factory=list)
 
-
-def probe_env(spec: Optional[stacks.StackSpec]) -> Dict[str, str]:
-    """The probe's environment: the user's ~/.theanorc and THEANO_FLAGS kept out, own compiledir."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
-    env["THEANORC"] = str(stacks.empty_theanorc())
-    if spec is not None:
-        compiledir = stacks.compiledir(spec)
-    else:
-        compiledir = stacks.cache_home() / "theano-compiledir" / "current"
-        compiledir.mkdir(parents=True, exist_ok=True)
-    env["THEANO_FLAGS"] = "base_compiledir=" + quote_flag_value(str(compiledir))
-    env["PYTHONUNBUFFERED"] = "1"
-    if spec is not None:
-        env.update(dict(spec.env))
-    return env
-
-
-def run_probe(python: Path, spec: Optional[stacks.StackSpec], timeout: float) -> Dict[str, Any]:
-    """Run child/probe.py with *python*; its JSON, or {"probe_error": ...} when it did not produce any."""
-    argv = [str(python), str(child_dir() / "probe.py"), "--device=auto"]
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout,
-                              env=probe_env(spec), cwd=str(stacks.cache_home()), stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return {"probe_error": "the probe did not finish within %g s (raise --timeout)" % timeout}
-    except OSError as exc:
-        return {"probe_error": "cannot run %s: %s" % (python, exc.strerror or exc)}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                break
-    tail = [line for line in (proc.stderr or proc.stdout).splitlines() if line.strip()][-5:]
-    return {"probe_error": "the probe exited with %s and printed no result: %s"
-            % (proc.returncode, " | ".join(tail) or "no output")}
+    @property
+    def location(self) -> str:
+        return str(self.stack.venv)
 
 
 def _targets(names: List[str]) -> List[Target]:
     if names:
-        specs = [stacks.get_stack(name) for name in names]  # unknown names: exit 2 before any probe
-        return [Target(spec.name, None, str(stacks.venv_dir(spec)), spec) for spec in specs]
-    targets = [Target(spec.name, None, str(stacks.venv_dir(spec)), spec) for spec in stacks.built_specs()]
+        chosen = [stacks.get_stack(name) for name in names]  # unknown names: exit 2 before any probe
+        return [Target(stack.name, stack) for stack in chosen]
+    targets: List[Target] = [Target(stack.name, stack) for stack in stacks.built_stacks()]
     if importlib.util.find_spec("theano") is not None or not targets:
-        targets.append(Target("current interpreter", Path(sys.executable), sys.executable))
+        python = Path(sys.executable)
+        targets.append(Target("current interpreter", stacks.ExistingEnv(python, str(python), python)))
     return targets
 
 
-def _probe_target(target: Target, timeout: float, display: ProgressDisplay) -> None:
-    if target.spec is not None:
-        state = stacks.stack_state(target.spec)
-        if not state.usable and state.state != "outdated":
-            detail = "is not built" if state.state == "not built" else "is broken (%s)" % state.detail
-            target.findings = [Finding("error", "stack-not-built", "stack %s %s" % (target.label, detail),
-                                       "build it with: theanogpu stack create %s" % target.label)]
-            return
-        if state.state == "outdated":
-            target.findings.append(Finding("warning", "stack-outdated", "stack %s is outdated: %s"
-                                           % (target.label, state.detail),
-                                           "theanogpu stack create %s" % target.label))
-        target.python = stacks.stack_python(stacks.venv_dir(target.spec))
+def _probe_target(target: Target, timeout: float, display: StatusLine) -> None:
+    state = target.stack.state()
+    if not state.usable:
+        target.findings = [Finding("error", "stack-not-built", state.problem(target.label),
+                                   "build it with: theanogpu stack create %s" % target.label)]
+        return
+    if state.state == "outdated":
+        target.findings.append(Finding("warning", "stack-outdated", "stack %s is outdated: %s"
+                                       % (target.label, state.detail),
+                                       "theanogpu stack create %s" % target.label))
     display("%s: probing (importing Theano or the Keras 3 backend; a first import may compile C code)"
             % target.label)
-    assert target.python is not None
-    target.probe = run_probe(target.python, target.spec, timeout)
+    target.probe = stacks.run_probe(target.stack.python, dict(target.stack.env), target.stack.compiledir(), timeout)
     if "probe_error" in target.probe:
         target.findings.append(Finding("error", "probe-failed", target.probe["probe_error"]))
         return
@@ -268,17 +227,11 @@ def _describe(target: Target) -> List[str]:
 
 
 def run(args: dict) -> int:
-    fmt = args["--format"] or "text"
-    if fmt not in ("text", "json"):
-        raise UserError("--format=%s: choose text or json" % fmt)
-    try:
-        timeout = float(args["--timeout"] or 900)
-    except ValueError:
-        timeout = -1.0
-    if timeout <= 0:
-        raise UserError("--timeout=%s: give a number of seconds > 0" % args["--timeout"])
+    fmt = options.choice(args, "--format", ("text", "json"), "text")
+    timeout = options.seconds(args, "--timeout", 900.0)
+    assert timeout is not None
     targets = _targets(args["--stack"])
-    with ProgressDisplay() as display:
+    with StatusLine() as display:
         for target in targets:
             _probe_target(target, timeout, display)
     findings = [finding for target in targets for finding in target.findings]

@@ -30,9 +30,10 @@ import json
 import sys
 from typing import Any, Dict, List, Optional
 
+from theanogpu.commands import options
+from theanogpu.devices import device_kind
 from theanogpu.errors import UserError
 from theanogpu.logparse import parse_path, parse_stream
-from theanogpu.logparse.obs import device_kind
 from theanogpu.report.model import epoch_seconds, seconds_per_epoch
 from theanogpu.results import json_safe
 
@@ -139,9 +140,7 @@ def _csv_bool(value: Optional[bool]) -> str:
 
 
 def run(args: dict) -> int:
-    fmt = args["--format"] or "text"
-    if fmt not in FORMATS:
-        raise UserError("--format=%s: choose text, json or csv" % fmt)
+    fmt = options.choice(args, "--format", FORMATS, "text")
     requested = args["--requested"]
     if requested is not None and device_kind(requested) is None:
         raise UserError("--requested=%s: use gpu or cpu (or a Theano device such as gpu0, cuda1)" % requested)

@@ -44,96 +44,28 @@ Examples:
 
 import json
 import sys
-import time
-from typing import List, Optional, TextIO
+from typing import Any, Dict, List
 
 from theanogpu import stacks
-from theanogpu.errors import UserError, WorkFailed
-
-
-def _elapsed(seconds: float) -> str:
-    minutes, seconds = divmod(int(seconds), 60)
-    return "%d:%02d" % (minutes, seconds)
-
-
-class _Line:
-    def __init__(self, display: "ProgressDisplay") -> None:
-        self.display = display
-
-    def __rich__(self) -> object:
-        from rich.text import Text  # noqa: PLC0415
-
-        text = Text()
-        text.append("%s " % _elapsed(time.monotonic() - self.display.started), style="dim")
-        text.append(self.display.message)
-        return text
-
-
-class ProgressDisplay:
-    """Live progress for long steps: one status line with elapsed time.
-
-    On a terminal it is a rich line updated in place; elsewhere (CI, a pipe) each new step is printed
-    once as a plain line, so logs stay readable. Call it with one-line messages (it is a
-    ``stacks.Progress``); use it as a context manager around the work.
-    """
-
-    def __init__(self, stream: Optional[TextIO] = None, live: Optional[bool] = None) -> None:
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty() if live is None else live
-        self.started = time.monotonic()
-        self.message = ""
-        self._last_plain = ""
-        self._live = None
-
-    def __enter__(self) -> "ProgressDisplay":
-        self.started = time.monotonic()
-        if self.live:
-            from rich.console import Console  # noqa: PLC0415
-            from rich.live import Live  # noqa: PLC0415
-            from rich.spinner import Spinner  # noqa: PLC0415
-
-            self._console = Console(file=self.stream)
-            self._live = Live(Spinner("dots", text=_Line(self)), console=self._console,
-                              refresh_per_second=4, transient=True)
-            self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.__exit__(None, None, None)
-            self._live = None
-
-    def __call__(self, message: str) -> None:
-        self.message = message
-        if self._live is None and message != self._last_plain:
-            self._last_plain = message
-            self.stream.write("[%s] %s\n" % (_elapsed(time.monotonic() - self.started), message))
-            self.stream.flush()
-
-    def print(self, text: str) -> None:
-        """A permanent line (above the live line on a terminal)."""
-        if self._live is not None:
-            self._console.print(text, highlight=False, markup=False, soft_wrap=True)
-        else:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+from theanogpu.commands import options
+from theanogpu.display import StatusLine, elapsed
+from theanogpu.errors import WorkFailed
 
 
 def _list(fmt: str) -> int:
-    if fmt not in ("text", "json"):
-        raise UserError("--format=%s: choose text or json" % fmt)
     rows = []
-    for spec in stacks.load_specs().values():
-        state = stacks.stack_state(spec)
+    for stack in stacks.pinned_stacks():
+        spec = stack.spec
+        state = stack.state()
         python = state.marker.get("python") if state.marker else None
-        rows.append({"name": spec.name, "python": python or spec.python, "packages": spec.key_packages(),
+        rows.append({"name": spec.name, "python": str(python or spec.python), "packages": spec.key_packages(),
                      "state": state.state, "detail": state.detail, "path": str(state.venv),
                      "description": spec.description, "source": spec.source})
     if fmt == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     headers = ("NAME", "PYTHON", "PACKAGES", "STATE")
-    table = [headers] + [(r["name"], r["python"], r["packages"], r["state"]) for r in rows]
+    table: List[Any] = [headers] + [(r["name"], r["python"], r["packages"], r["state"]) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     for row in table:
         sys.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n")
@@ -145,47 +77,45 @@ def _list(fmt: str) -> int:
 
 
 def _create(names: List[str], force: bool) -> int:
-    specs = [stacks.get_stack(name) for name in names]  # every name checked before any build starts
-    with ProgressDisplay() as display:
+    chosen = [stacks.get_stack(name) for name in names]  # every name checked before any build starts
+    with StatusLine() as display:
 
         def progress(message: str) -> None:
             if not message.endswith(": up to date"):  # said below, with the path
                 display(message)
 
-        for spec in specs:
-            result = stacks.ensure_stack_result(spec, progress=progress, force=force)
+        for stack in chosen:
+            result = stack.ensure(progress=progress, force=force)
             if result.built:
-                display.print("%s: built in %s: %s" % (spec.name, _elapsed(result.seconds), result.venv))
+                display.print("%s: built in %s: %s" % (stack.name, elapsed(result.seconds), result.venv))
             else:
-                display.print("%s: up to date: %s" % (spec.name, result.venv))
+                display.print("%s: up to date: %s" % (stack.name, result.venv))
     return 0
 
 
 def _path(name: str) -> int:
-    spec = stacks.get_stack(name)
-    state = stacks.stack_state(spec)
-    if state.state in ("built", "external", "outdated"):
-        if state.state == "outdated":
-            sys.stderr.write("theanogpu: warning: stack %s is outdated (%s)\n" % (name, state.detail))
-        sys.stdout.write("%s\n" % state.venv)
-        return 0
-    reason = "is not built" if state.state == "not built" else "is broken (%s)" % state.detail
-    raise WorkFailed("stack %s %s; build it with `theanogpu stack create %s`" % (name, reason, name))
-
-
-def _remove(names: List[str]) -> int:
-    specs = [stacks.get_stack(name) for name in names]
-    for spec in specs:
-        if stacks.remove_stack(spec):
-            sys.stdout.write("removed %s (%s)\n" % (spec.name, stacks.venv_dir(spec)))
-        else:
-            sys.stdout.write("%s was not built; nothing to remove\n" % spec.name)
+    state = stacks.get_stack(name).state()
+    if not state.usable:
+        raise WorkFailed("%s; build it with `theanogpu stack create %s`" % (state.problem(name), name))
+    if state.state == "outdated":
+        sys.stderr.write("theanogpu: warning: stack %s is outdated (%s)\n" % (name, state.detail))
+    sys.stdout.write("%s\n" % state.venv)
     return 0
 
 
-def run(args: dict) -> int:
+def _remove(names: List[str]) -> int:
+    chosen = [stacks.get_stack(name) for name in names]
+    for stack in chosen:
+        if stack.remove():
+            sys.stdout.write("removed %s (%s)\n" % (stack.name, stack.venv))
+        else:
+            sys.stdout.write("%s was not built; nothing to remove\n" % stack.name)
+    return 0
+
+
+def run(args: Dict[str, Any]) -> int:
     if args["list"]:
-        return _list(args["--format"] or "text")
+        return _list(options.choice(args, "--format", ("text", "json"), "text"))
     if args["create"]:
         return _create(args["NAME"], bool(args["--force"]))
     if args["path"]:

@@ -12,25 +12,27 @@ The same intent is spelled differently per release (reference §3.2, §4):
 ``1`` meant 1 MB; this module never emits ``gpuarray.preallocate`` for 0.8.)
 """
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from theanogpu.devices import TheanoDevice, parse_theano_device
 from theanogpu.errors import UserError
-from theanogpu.flags.validate import NUMBER, check_value, floatx_name
+from theanogpu.flags.validate import check_value, finite_number, floatx_name
 
 CUDNN_MODES = {"auto": "auto", "on": "True", "off": "False"}
 _CUDNN_ALIASES = {"true": "on", "false": "off", "1": "on", "0": "off", "yes": "on", "no": "off"}
-_DEVICE_RE = re.compile(r"(cpu|gpu|cuda)([0-9]*)\Z")
 CLIP = 0.95
-# The keys an Intent owns; everything else passes through untouched.
-INTENT_KEYS = ("device", "floatX", "lib.cnmem", "gpuarray.preallocate", "dnn.enabled")
+# The devices a request names and the dialects re-spell; OpenCL devices pass through as other flags.
+_REQUEST_FAMILIES = ("cpu", "gpu", "cuda")
+# The flags a TheanoRequest owns; everything else passes through untouched.
+REQUEST_FLAGS = ("device", "floatX", "lib.cnmem", "gpuarray.preallocate", "dnn.enabled")
 
 
 @dataclass(frozen=True)
-class Intent:
-    """A release-independent request. None means "say nothing, let Theano use its default"."""
+class TheanoRequest:
+    """What the user asks of Theano, in no release's spelling (``intent.Intent`` is the same idea for
+    every backend, a variant's). None means "say nothing, let Theano use its default"."""
 
     device: Optional[str] = None  # cpu | gpu | gpuN | cuda | cudaN
     floatx: Optional[str] = None  # float16 | float32 | float64
@@ -39,7 +41,7 @@ class Intent:
 
 
 @dataclass
-class Translation:
+class DialectFlags:
     """Flags for one release plus notes (one line each) on what was translated and why."""
 
     version: str
@@ -47,9 +49,14 @@ class Translation:
     notes: List[str] = field(default_factory=list)
 
 
+def _request_device(text: str) -> Optional[TheanoDevice]:
+    device = parse_theano_device(text)
+    return device if device is not None and device.family in _REQUEST_FAMILIES else None
+
+
 def parse_device(text: str) -> str:
     """``--device``: cpu, gpu, gpuN, cuda or cudaN."""
-    if not _DEVICE_RE.match(text):
+    if _request_device(text) is None:
         raise UserError("--device=%s: not a device; use cpu, gpu, gpuN, cuda or cudaN "
                         "(gpu/cuda are translated to what the Theano release supports)" % text)
     return text
@@ -66,10 +73,10 @@ def parse_floatx(text: str) -> str:
 def parse_cnmem(text: str) -> float:
     """``--cnmem``: 0 disables; 0 < x <= 1 is a fraction of GPU memory; x > 1 is megabytes."""
     valid = "use 0 (off), a fraction 0 < x <= 1 of GPU memory, or megabytes > 1"
-    if not NUMBER.match(text.strip()):
+    value = finite_number(text)
+    if value is None:
         raise UserError("--cnmem=%s: not a number; %s" % (text, valid))
-    value = float(text)
-    if not math.isfinite(value) or value < 0:
+    if value < 0:
         raise UserError("--cnmem=%s: out of range; %s" % (text, valid))
     return value
 
@@ -98,9 +105,9 @@ def describe_amount(value: float) -> str:
 
 
 def _device_for(version: str, device: str, notes: List[str]) -> str:
-    match = _DEVICE_RE.match(device)
-    assert match is not None
-    family, index = match.groups()
+    parsed = _request_device(device)
+    assert parsed is not None
+    family, index = parsed.family, parsed.index
     if version == "1.0" and family == "gpu":
         notes.append("device=%s -> device=cuda%s: Theano 1.0 removed the old GPU backend (gpu*)"
                      % (device, index))
@@ -116,9 +123,9 @@ def _device_for(version: str, device: str, notes: List[str]) -> str:
     return device
 
 
-def translate(intent: Intent, version: str) -> Translation:
+def spell_request(intent: TheanoRequest, version: str) -> DialectFlags:
     """Flags for *intent* in the dialect of Theano *version* ("0.8", "0.9" or "1.0")."""
-    result = Translation(version)
+    result = DialectFlags(version)
     flags, notes = result.flags, result.notes
     device = _device_for(version, intent.device, notes) if intent.device else None
     if device is not None:
@@ -199,8 +206,8 @@ def consistency_notes(flags: Mapping[str, str]) -> List[str]:
     return notes
 
 
-def intent_from_flags(flags: Mapping[str, str]) -> Tuple[Intent, Dict[str, str]]:
-    """Split a flags dict written in any release's dialect into an Intent and the other flags.
+def request_from_flags(flags: Mapping[str, str]) -> Tuple[TheanoRequest, Dict[str, str]]:
+    """Split a flags dict written in any release's dialect into an TheanoRequest and the other flags.
 
     ``lib.cnmem`` and ``gpuarray.preallocate`` both become the memory amount (0.9/1.0 meaning).
     A negative ``gpuarray.preallocate`` (disable the allocation cache) has no intent form and stays
@@ -208,31 +215,31 @@ def intent_from_flags(flags: Mapping[str, str]) -> Tuple[Intent, Dict[str, str]]
     """
     rest = dict(flags)
     device = rest.get("device")
-    device = rest.pop("device") if device is not None and _DEVICE_RE.match(device) else None
+    device = rest.pop("device") if device is not None and _request_device(device) else None
     floatx = rest.get("floatX")
     floatx = rest.pop("floatX") if floatx in ("float16", "float32", "float64", "16", "32", "64") else None
     floatx = parse_floatx(floatx) if floatx else None
     cnmem = None
     for key in ("lib.cnmem", "gpuarray.preallocate"):
-        value = rest.get(key)
-        if value is not None and NUMBER.match(value) and float(value) >= 0 and math.isfinite(float(value)):
-            amount = float(rest.pop(key))
+        amount = finite_number(rest.get(key) or "")
+        if amount is not None and amount >= 0:
+            del rest[key]
             cnmem = amount if cnmem is None else cnmem
     cudnn = None
     enabled = rest.get("dnn.enabled")
     if enabled in ("auto", "True", "False"):
         cudnn = {"auto": "auto", "True": "on", "False": "off"}[rest.pop("dnn.enabled")]
-    return Intent(device, floatx, cnmem, cudnn), rest
+    return TheanoRequest(device, floatx, cnmem, cudnn), rest
 
 
-def flags_for_version(flags: Mapping[str, str], version: str) -> Translation:
+def flags_for_version(flags: Mapping[str, str], version: str) -> DialectFlags:
     """Re-spell *flags* (e.g. a variant ``device=gpu, lib.cnmem=0.8``) for Theano *version*.
 
     The device/floatX/memory/cuDNN part is translated as ``translate`` does; every other flag is
     kept as written and validated against *version* (UserError if that release lacks it).
     """
-    intent, rest = intent_from_flags(flags)
-    result = translate(intent, version)
+    intent, rest = request_from_flags(flags)
+    result = spell_request(intent, version)
     for name, value in rest.items():
         result.flags[name] = check_value(version, name, value)
     return result

@@ -10,6 +10,7 @@ import math
 import re
 from typing import Dict, Iterable, Mapping, Optional
 
+from theanogpu.devices import parse_theano_device
 from theanogpu.errors import UserError
 from theanogpu.flags.options import REMOVED_HINTS, Option, options_for, releases_with
 
@@ -17,13 +18,6 @@ BOOL_VALUES = ("True", "true", "1", "False", "false", "0")
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 FLOATX_ALIASES = {"16": "float16", "32": "float32", "64": "float64"}
-# Strict device spellings; Theano checks only the prefix, so `cudax` would pass it and fail later.
-_DEVICE = {
-    "cpu": re.compile(r"cpu\Z"),
-    "gpu": re.compile(r"gpu[0-9]*\Z"),
-    "cuda": re.compile(r"cuda[0-9]*\Z"),
-    "opencl": re.compile(r"opencl[0-9]+:[0-9]+\Z"),
-}
 _PREALLOC_OUTPUT = {"initial", "previous", "c_contiguous", "f_contiguous", "strided", "wrong_size", "ALL", ""}
 
 
@@ -116,9 +110,10 @@ def _bound_problem(check: Optional[str], number: float) -> Optional[str]:
 def _device_problem(version: str, value: str, allowed: Iterable[str]) -> Optional[str]:
     if version == "1.0" and value.startswith("gpu"):
         return "%r is the old GPU backend, which Theano 1.0 removed (use cuda or cudaN)" % value
-    for family in allowed:
-        if _DEVICE[family].match(value):
-            return None
+    # Strict spellings: Theano checks only the prefix, so `cudax` would pass it and fail later.
+    device = parse_theano_device(value)
+    if device is not None and device.family in allowed:
+        return None
     return "invalid device %r" % value
 
 
@@ -162,9 +157,18 @@ def _contexts_problem(value: str) -> Optional[str]:
         name, device = parts
         if name == "cpu" or name.startswith(("cuda", "opencl")):
             return "%r cannot be used as a context name" % name
-        if not (_DEVICE["cuda"].match(device) or _DEVICE["opencl"].match(device)):
+        parsed = parse_theano_device(device)
+        if parsed is None or parsed.family not in ("cuda", "opencl"):
             return "context %r: invalid device %r" % (name, device)
     return None
+
+
+def finite_number(text: str) -> Optional[float]:
+    """The number *text* spells (as Theano's float() reads it), or None: not a number, nan or inf."""
+    if not NUMBER.match(text.strip()):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
 def floatx_name(text: str) -> str:

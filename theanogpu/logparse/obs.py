@@ -34,21 +34,13 @@ result_line        the ``theanogpu-result:`` JSON object (see modern.py)
 =================  ============================================================================
 """
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
+
+from theanogpu.devices import device_kind
+
+__all__ = ["NONE", "Observation", "Observations", "device_kind"]
 
 Observation = Tuple[str, Dict[str, Any]]
 Observations = List[Observation]
 
 NONE: Observations = []
-
-
-def device_kind(raw: object) -> Optional[str]:
-    """gpu, cpu or None for a device string as Theano, TensorFlow, PyTorch or a user would write it."""
-    if not isinstance(raw, str):
-        return None
-    value = raw.strip().strip("'\"").lower()
-    if value.startswith("cpu"):
-        return "cpu"
-    if value.startswith(("gpu", "cuda", "opencl", "mps", "rocm", "hip", "xpu", "metal")):
-        return "gpu"
-    return None

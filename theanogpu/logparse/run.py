@@ -20,9 +20,10 @@ import re
 import statistics
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
+from theanogpu.devices import device_kind, requested_from_flags
 from theanogpu.logparse import keras, modern, tensorflow, theano_gpuarray, theano_old
 from theanogpu.logparse.lines import MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
-from theanogpu.logparse.obs import Observations, device_kind
+from theanogpu.logparse.obs import Observations
 from theanogpu.logparse.timestamps import PREFIX
 
 MAX_EPOCHS = 20_000  # each kept epoch costs about 1 KB: a bound on memory for absurd logs
@@ -41,18 +42,6 @@ _KERAS3_INTERMEDIATE = keras.KERAS3_INTERMEDIATE.match
 _VALUE_CHARS = keras.VALUE_CHARS
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning)\b(?::.*)?$")
 _TIMESTAMP_TOLERANCE = 1.0  # Keras truncates (1.x/2.0) or rounds (2.1+) its seconds
-
-
-def requested_from_flags(flags: Optional[Mapping[str, Any]]) -> Optional[str]:
-    """gpu / cpu from Theano flags as ``compare`` sets them (``device``, ``init_gpu_device``, ``contexts``)."""
-    if not flags:
-        return None
-    kind = device_kind(flags.get("device"))
-    if kind == "gpu":
-        return kind
-    if device_kind(flags.get("init_gpu_device")) == "gpu" or flags.get("contexts"):
-        return "gpu"
-    return kind
 
 
 def _short(text: Optional[str]) -> Optional[str]:

@@ -8,8 +8,9 @@ other. Runs with the same origin, name and stack are repeats and make one row.
 
 import re
 import statistics
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence
 
+from theanogpu.devices import requested_from_flags, requested_from_name
 from theanogpu.errors import UserError
 
 # Worst first: a row with repeats that ended differently shows the worst status.
@@ -21,33 +22,22 @@ FINISHED = ("ok",)
 _LOG_NAME = re.compile(r"^(?P<name>.*?)(?:@(?P<stack>[^@#]+))?(?:#(?P<repeat>\d+))?$")
 
 
-def split_log_name(stem: str) -> Tuple[str, Optional[str], int]:
+class LogName(NamedTuple):
+    """What a log's file stem says: ``gpu-cnmem@theano08#2`` is variant, stack, repeat."""
+
+    name: str
+    stack: Optional[str]
+    repeat: int
+
+
+def split_log_name(stem: str) -> LogName:
     """``gpu-cnmem@theano08#2`` -> ("gpu-cnmem", "theano08", 2); ``cpu`` -> ("cpu", None, 1)."""
     match = _LOG_NAME.match(stem)
     name = match.group("name") if match else stem
-    if not name:  # "@theano08" names nothing: keep the stem whole rather than an empty name
-        return stem, None, 1
+    if not name or match is None:  # "@theano08" names nothing: keep the stem whole rather than an empty name
+        return LogName(stem, None, 1)
     repeat = int(match.group("repeat")) if match.group("repeat") else 1
-    return name, match.group("stack"), max(repeat, 1)
-
-
-def device_of(value: object) -> Optional[str]:
-    """gpu / cpu / None for a Theano device flag value (gpu0, cuda1, opencl0:0, cpu)."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip().lower()
-    if value.startswith("cpu"):
-        return "cpu"
-    if value.startswith(("gpu", "cuda", "opencl")):
-        return "gpu"
-    return None
-
-
-def requested_from_name(name: str) -> Optional[str]:
-    """The device a variant name promises (``gpu-cnmem`` -> gpu, ``cpu64`` -> cpu), else None."""
-    tokens = [t for t in re.split(r"[^a-z0-9]+", name.lower()) if t]
-    kinds = {"cpu" if t.startswith("cpu") else "gpu" for t in tokens if t.startswith(("cpu", "gpu", "cuda"))}
-    return kinds.pop() if len(kinds) == 1 else None
+    return LogName(name, match.group("stack"), max(repeat, 1))
 
 
 def short_dir_labels(directories: Sequence[str]) -> Dict[str, str]:
@@ -64,12 +54,12 @@ def short_dir_labels(directories: Sequence[str]) -> Dict[str, str]:
     return labels
 
 
-def run_from_log(parsed: dict, stem: str, origin: Optional[str] = None) -> dict:
+def run_from_log(parsed: dict, log_name: LogName, origin: Optional[str] = None) -> dict:
     """A run entry for a raw log: its name comes from the file stem, its status from what it holds."""
-    name, stack, repeat = split_log_name(stem)
+    name, stack, repeat = log_name
     epochs = epoch_seconds(parsed)
     run = {"variant": name, "stack": stack, "repeat": repeat, "status": "ok" if epochs else "failed",
-           "parsed": parsed, "origin": origin, "log": parsed.get("source") or stem}
+           "parsed": parsed, "origin": origin, "log": parsed.get("source") or name}
     requested = requested_from_name(name)
     if requested:
         run["requested_device"] = requested
@@ -151,8 +141,7 @@ def _describe(run: dict) -> dict:
     """One run's facts, with the requested device from the log, else the flags, else the name."""
     parsed = run.get("parsed") or {}
     flags = run.get("flags") or {}
-    requested = (parsed.get("device_requested") or device_of(flags.get("device"))
-                 or device_of(flags.get("init_gpu_device")) or run.get("requested_device"))
+    requested = (parsed.get("device_requested") or requested_from_flags(flags) or run.get("requested_device"))
     used = parsed.get("device_used")
     fallback = _run_fallback(parsed, requested, used)
     seconds = epoch_seconds(parsed)

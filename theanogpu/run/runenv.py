@@ -7,26 +7,15 @@ private HOME is the one way to keep the user's Keras config out and untouched).
 """
 
 import json
-import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from theanogpu.backends import DTYPE_POLICY_VAR
+from theanogpu import childenv
 from theanogpu.flags import floatx_name, format_theano_flags, render_theanorc
 from theanogpu.fsutil import atomic_write_text
-from theanogpu.runplan import PlannedRun
-
-# Variables of the parent that would change what the child does behind the variant's back.
-# The frameworks' own memory and platform switches go too: a variant sets the ones it means. The
-# user's thread limits and CUDA_VISIBLE_DEVICES stay, as machine policy (a shared server's).
-SCRUBBED = ("THEANO_FLAGS", "THEANORC", "THEANO_GPU_IS_ALREADY_ACTIVE", "KERAS_BACKEND", "KERAS_HOME",
-            "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__",
-            "JAX_PLATFORMS", "JAX_PLATFORM_NAME", "XLA_PYTHON_CLIENT_PREALLOCATE",
-            "XLA_PYTHON_CLIENT_MEM_FRACTION", "XLA_PYTHON_CLIENT_ALLOCATOR", "XLA_FLAGS",
-            "TF_FORCE_GPU_ALLOW_GROWTH", "TF_GPU_ALLOCATOR", "PYTORCH_CUDA_ALLOC_CONF",
-            "PYTORCH_NO_CUDA_MEMORY_CACHING", DTYPE_POLICY_VAR)
+from theanogpu.run.plan import PlannedRun
 
 
 @dataclass
@@ -51,13 +40,15 @@ def keras_json(floatx: Optional[str], backend: str) -> dict:
             "image_data_format": "channels_first" if backend == "theano" else "channels_last"}
 
 
-def prepare_run(run: PlannedRun, python: Path, script: Path, script_args: Sequence[str], run_dir: Path,
-                compiledir: Optional[Path], stack_env: Mapping[str, str] = (),
+def prepare_run(run: PlannedRun, script: Path, script_args: Sequence[str], run_dir: Path,
                 parent_env: Optional[Mapping[str, str]] = None) -> RunCommand:
     """Write the run's files under *run_dir* and return the exact command and environment."""
-    parent = dict(os.environ if parent_env is None else parent_env)
+    stack = run.stack
+    assert stack.python is not None, "a run needs a resolved stack"
     flags = dict(run.flags)
-    backend = dict(stack_env).get("KERAS_BACKEND") or run.stack.keras_backend
+    stack_env = dict(stack.env)
+    backend = stack_env.get("KERAS_BACKEND") or stack.keras_backend
+    compiledir = stack.compiledir()
     home = run_dir / "home"
     (home / ".keras").mkdir(parents=True, exist_ok=True)
     atomic_write_text(home / ".keras" / "keras.json",
@@ -81,12 +72,10 @@ def prepare_run(run: PlannedRun, python: Path, script: Path, script_args: Sequen
         if flags:
             changed["THEANO_FLAGS"] = format_theano_flags(flags)
     # The stack's own settings first, so the variant's (e.g. CUDA_VISIBLE_DEVICES) win.
-    changed.update(dict(stack_env))
+    changed.update(stack_env)
     changed.update(run.env)
-    env = {key: value for key, value in parent.items() if key not in SCRUBBED}
-    env.update(changed)
-    removed = sorted(key for key in SCRUBBED if key in parent and key not in changed)
-    argv = [str(python), "-u", str(script)] + list(script_args)
+    env, removed = childenv.for_run(changed, parent_env)
+    argv = [str(stack.python), "-u", str(script)] + list(script_args)
     return RunCommand(argv, env, changed, removed, theanorc, run_dir)
 
 

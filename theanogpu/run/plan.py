@@ -3,27 +3,15 @@
 from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from theanogpu.backends import translate
+from theanogpu.backends import translate_variant
+from theanogpu.stacks.target import StackTarget
 from theanogpu.variants import Variant
+
+__all__ = ["AUTO", "PlannedRun", "StackTarget", "epoch_durations", "finished_keys", "is_stable", "plan_run",
+           "plan_runs", "safe_stack_label", "wants_auto_blas"]
 
 # A flag value that the harness works out per stack (blas.ldflags: the best BLAS library found).
 AUTO = "auto"
-
-
-@dataclass(frozen=True)
-class StackTarget:
-    """A stack as ``compare`` needs it: its name, backend, and the Theano dialect of its flags."""
-
-    name: str
-    theano: Optional[str]  # "0.8" / "0.9" / "1.0"; None: no Theano in this stack
-    backend: str = ""  # theano | torch | jax | tensorflow; "" = theano
-    # What ``blas.ldflags = auto`` means in this stack (child/blas.py found it), or None: none found.
-    blas_ldflags: Optional[str] = None
-    blas_source: str = ""
-
-    @property
-    def keras_backend(self) -> str:
-        return self.backend or "theano"
 
 
 @dataclass
@@ -86,7 +74,7 @@ def plan_run(variant: Variant, stack: StackTarget, repeat: int = 1, repeats: int
             return run
         variant = replace(variant, flags=dict(variant.flags, **{"blas.ldflags": stack.blas_ldflags}))
         notes.append("blas.ldflags = auto -> %s (%s)" % (stack.blas_ldflags, stack.blas_source))
-    translation = translate(variant, backend, stack.theano, cpu_count)
+    translation = translate_variant(variant, backend, stack.theano, cpu_count)
     run.flags, run.env = dict(translation.flags), dict(translation.env)
     run.notes, run.floatx = notes + list(translation.notes), translation.floatx
     return run

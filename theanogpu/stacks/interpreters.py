@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+from theanogpu import childenv
 from theanogpu.errors import UserError
 
 Version = Tuple[int, int, int]
@@ -42,7 +43,7 @@ def interpreter_info(python: str) -> Optional[Tuple[Version, Path]]:
     """(version, sys.executable) of the interpreter at *python*, or None if it does not run."""
     try:
         proc = subprocess.run([python, "-c", _QUERY], capture_output=True, text=True, timeout=60,
-                              env=_clean_env())
+                              env=childenv.for_interpreter())
     except (OSError, subprocess.SubprocessError):
         return None
     lines = proc.stdout.split("\n")
@@ -54,11 +55,6 @@ def interpreter_info(python: str) -> Optional[Tuple[Version, Path]]:
     major, minor, micro = parsed
     executable = Path(lines[1].strip() or python)
     return (major, minor, micro or 0), executable
-
-
-def _clean_env() -> dict:
-    # A PYTHONHOME/PYTHONPATH meant for the host interpreter would break an older one.
-    return {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP")}
 
 
 def pyenv_roots() -> List[Path]:

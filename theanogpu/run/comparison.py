@@ -1,0 +1,195 @@
+"""A comparison: its planned runs handed to a launcher, each outcome parsed and recorded as it ends.
+
+``Comparison.run()`` is the loop that ``theanogpu compare`` runs: skip what an earlier (interrupted)
+comparison in the same directory finished, prepare each run's files and command, let the launcher
+run it, watch its lines (live progress, ``--until-stable``), parse its log, and rewrite results.json
+after every run, so that Ctrl-C (SIGINT) or SIGTERM at any moment keeps every finished run.
+"""
+
+import contextlib
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+from theanogpu import results
+from theanogpu.clock import utc_now
+from theanogpu.logparse import keras, parse_path
+from theanogpu.run.launcher import Job, Launcher, Outcome, StopFlag
+from theanogpu.run.plan import PlannedRun, epoch_durations, finished_keys, is_stable
+from theanogpu.run.progress import CompareProgress
+from theanogpu.run.runenv import RunCommand, prepare_run, shell_line
+
+RUNS_SUBDIR = ".runs"
+
+
+@dataclass
+class Summary:
+    """How a comparison ended."""
+
+    results_path: Path
+    record: Dict[str, Any]
+    interrupted: bool
+
+    @property
+    def failed(self) -> bool:
+        return any(run["status"] in ("failed", "timeout") for run in self.record["runs"])
+
+
+class _Watch:
+    """One run's lines as they arrive: the live epoch display and the --until-stable decision."""
+
+    def __init__(self, progress: CompareProgress, until_stable: bool, stop: StopFlag) -> None:
+        self.progress = progress
+        self.until_stable = until_stable
+        self.stop = stop
+        self.headers: List[float] = []
+        self.stopped_stable = False
+
+    def __call__(self, t: float, stream: str, text: str) -> None:
+        # The parser's own header rule, so that the live view and the final report agree.
+        header = keras.epoch_header(text)
+        if header is None:
+            return
+        self.headers.append(t)
+        durations = epoch_durations(self.headers)
+        self.progress.epoch(header[0], header[1], durations[-1] if durations else None)
+        if self.until_stable and is_stable(durations) and not self.stop.is_set():
+            self.stopped_stable = True
+            self.stop.set()
+
+
+@dataclass
+class _Running:
+    planned: PlannedRun
+    command: RunCommand
+    watch: _Watch
+    started: str = ""
+
+
+class Comparison:
+    """Every planned run of one comparison, into one output directory, through one launcher."""
+
+    def __init__(self, planned: Sequence[PlannedRun], script: Path, script_args: Sequence[str], out: Path,
+                 launcher: Launcher, progress: CompareProgress, timeout: Optional[float] = None,
+                 until_stable: bool = False) -> None:
+        self.planned = list(planned)
+        self.script = script
+        self.script_args = list(script_args)
+        self.out = out
+        self.launcher = launcher
+        self.progress = progress
+        self.timeout = timeout
+        self.until_stable = until_stable
+        self.results_path = out / "results.json"
+        self.stop = StopFlag()  # the harness's own stop: Ctrl-C, SIGTERM
+        self.record: Dict[str, Any] = {}
+        self._running: Dict[str, _Running] = {}
+
+    # -- the loop --------------------------------------------------------------------------------
+    def run(self) -> Summary:
+        self.record = results.load_or_new(self.results_path)
+        done = finished_keys(self.record["runs"])
+        todo = [planned for planned in self.planned if planned.key not in done]
+        interrupted = False
+        with _signals_set(self.stop):
+            self.progress.start(len(self.planned), len(self.planned) - len(todo), self.out)
+            try:
+                with contextlib.closing(self.launcher.execute(self._jobs(todo), self)) as finished:
+                    for job, outcome in finished:
+                        entry = self._entry(job, outcome)
+                        self._save(entry)
+                        if entry["status"] == "interrupted":
+                            interrupted = True
+                            break
+            finally:
+                self.progress.close()
+        done = finished_keys(self.record["runs"])
+        if self.stop.is_set() and not all(planned.key in done for planned in self.planned):
+            interrupted = True
+        return Summary(self.results_path, self.record, interrupted)
+
+    def _jobs(self, todo: Sequence[PlannedRun]) -> Iterator[Job]:
+        """Jobs for the launcher, made when it asks for the next one; skipped runs are recorded here."""
+        for planned in todo:
+            if self.stop.is_set():
+                return
+            if planned.skip:
+                self.progress.run_skipped(planned.label, planned.skip)
+                self._save(dict(_base_entry(planned), status="skipped", exit_code=None, wall_seconds=0.0, log=None,
+                                parsed=None, skip_reason=planned.skip))
+                continue
+            yield self._job(planned)
+
+    def _job(self, planned: PlannedRun) -> Job:
+        command = prepare_run(planned, self.script, self.script_args, self.out / RUNS_SUBDIR / planned.label)
+        stop = StopFlag(parent=self.stop)
+        job = Job(planned.label, command.argv, command.env, self.out / (planned.label + ".log"), command.run_dir,
+                  self.timeout, stop)
+        self._running[job.label] = _Running(planned, command, _Watch(self.progress, self.until_stable, stop))
+        return job
+
+    # -- JobEvents -------------------------------------------------------------------------------
+    def started(self, job: Job) -> None:
+        running = self._running[job.label]
+        running.started = utc_now()
+        self.progress.run_started(job.label, theano=running.planned.stack.theano is not None)
+
+    def line(self, job: Job, t: float, stream: str, text: str) -> None:
+        self._running[job.label].watch(t, stream, text)
+
+    # -- records ---------------------------------------------------------------------------------
+    def _entry(self, job: Job, outcome: Outcome) -> Dict[str, Any]:
+        running = self._running.pop(job.label)
+        planned, watch = running.planned, running.watch
+        status = outcome.status
+        if status == "interrupted" and watch.stopped_stable and not self.stop.is_set():
+            status = "ok"
+        log_name = job.log_path.name
+        parsed = parse_path(str(job.log_path), requested_device=planned.variant.requested_device)
+        parsed["source"] = log_name
+        entry = _base_entry(planned)
+        entry.update({
+            "status": status, "exit_code": outcome.exit_code, "wall_seconds": round(outcome.wall_seconds, 3),
+            "log": log_name, "parsed": parsed, "started": running.started, "command": shell_line(running.command),
+        })
+        if watch.stopped_stable:
+            entry["stopped_early"] = "stable"
+        if status in ("failed", "timeout"):
+            entry["error"] = error_lines(outcome.tail, parsed.get("error") or parsed.get("last_exception"))
+        self.progress.run_finished(job.label, entry)
+        return entry
+
+    def _save(self, entry: Dict[str, Any]) -> None:
+        results.replace_run(self.record, entry)
+        results.save(self.results_path, self.record)
+
+
+def _base_entry(planned: PlannedRun) -> Dict[str, Any]:
+    return {"variant": planned.variant.name, "stack": planned.stack.name, "flags": planned.flags,
+            "env": planned.env, "variant_keys": planned.variant.written(),
+            "backend": planned.stack.keras_backend, "requested_device": planned.variant.requested_device,
+            "repeat": planned.repeat, "notes": planned.notes}
+
+
+def error_lines(tail: List[str], headline: Optional[str]) -> List[str]:
+    """The last lines a failed run printed, led by its error line when the tail lost it (a stack
+    dump after "Fatal Python error", a long traceback)."""
+    lines = [line for line in tail if line.strip()][-8:]
+    if headline and not any(headline in line for line in lines):
+        lines = [headline] + lines[-5:]
+    return lines
+
+
+@contextlib.contextmanager
+def _signals_set(stop: StopFlag) -> Iterator[None]:
+    """While the comparison runs, SIGINT and SIGTERM set *stop* (the runner then ends the current run)."""
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)

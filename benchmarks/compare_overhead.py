@@ -62,9 +62,9 @@ def main():
         # it costs independently of how noisy the machine's wall clock is.
         out = os.path.join(tmp, "inproc")
         # Imported first, so that what follows is the harness at work, not Python loading it.
-        import theanogpu.commands.compare  # noqa: F401, PLC0415
-        import theanogpu.commands.report  # noqa: F401, PLC0415
-        from theanogpu.cli import main as theanogpu_main  # noqa: PLC0415
+        import theanogpu.commands.compare
+        import theanogpu.commands.report  # noqa: F401
+        from theanogpu.cli import main as theanogpu_main
 
         before_self = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()

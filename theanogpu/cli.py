@@ -1,31 +1,12 @@
 """theanogpu: is your Theano/Keras GPU configuration really used, and how much does it gain?
 
-Usage:
-  theanogpu config   [--theano=VER] [--device=DEV] [--floatx=TYPE] [--cnmem=AMOUNT] [--cudnn=MODE]
-                     [--set=KEY=VALUE]... [--format=FMT] [--write[=PATH]] [--force]
-  theanogpu compare  [--matrix=FILE] [--variant=SPEC]... [--stack=NAME]... [--script=PATH]
-                     [--epochs=N] [--samples=N] [--data=DIR] [--repeat=N] [--timeout=SECONDS]
-                     [--out=DIR] [--baseline=NAME] [--format=FMT] [--dry-run]
-  theanogpu parse    [--format=FMT] LOG...
-  theanogpu report   [--format=FMT] [--baseline=NAME] [--output=PATH] [--plot=PATH] INPUT...
-  theanogpu stack    (list | create NAME... | path NAME | remove NAME...)
-  theanogpu doctor   [--stack=NAME]...
-  theanogpu (-h | --help | --version)
-
-Commands:
-  config    print or --write a .theanorc / THEANO_FLAGS for your Theano version
-  compare   run a training script under each config variant and compare epoch times
-  parse     read training logs: device really used, GPU, CNMeM, cuDNN, epoch times
-  report    one comparison table from results.json files and logs
-  stack     manage pinned environments of old software (theano08, theano09, theano10)
-  doctor    check each stack: versions, BLAS, nvcc, GPU, known incompatibilities
-
-Run `theanogpu COMMAND --help` for a command's options and examples.
-
-Exit status: 0 success; 1 the work ran but something failed; 2 bad usage or bad input.
+The top-level usage is made from each command's own usage (theanogpu/commands/*.py docstrings, read
+without importing them), so the two can never disagree.
 """
 
+import ast
 import importlib
+import importlib.util
 import os
 import sys
 from typing import List, Optional
@@ -36,6 +17,31 @@ from theanogpu import __version__
 from theanogpu.errors import UserError, WorkFailed
 
 COMMANDS = ("config", "compare", "parse", "report", "stack", "doctor")
+_TAIL = """Run `theanogpu COMMAND --help` for a command's options and examples.
+
+Exit status: 0 success; 1 the work ran but something failed; 2 bad usage or bad input.
+"""
+
+
+def _command_doc(command: str) -> str:
+    spec = importlib.util.find_spec("theanogpu.commands." + command)
+    assert spec is not None and spec.origin is not None
+    with open(spec.origin, encoding="utf-8") as handle:
+        return ast.get_docstring(ast.parse(handle.read())) or ""
+
+
+def usage() -> str:
+    """The top-level help: every command's usage lines and one-line summary."""
+    lines = ["theanogpu: is your Theano/Keras GPU configuration really used, and how much does it gain?", "",
+             "Usage:"]
+    summaries = []
+    for command in COMMANDS:
+        doc = _command_doc(command)
+        summary, usage_block = doc.split("\n\n")[:2]
+        lines += [line for line in usage_block.splitlines()[1:] if not line.strip().endswith("(-h | --help)")]
+        summaries.append("  %-9s %s" % (command, summary.strip().rstrip(".")))
+    lines += ["  theanogpu (-h | --help | --version)", "", "Commands:"] + summaries + ["", _TAIL]
+    return "\n".join(lines)
 
 
 def _fail(message: str, code: int) -> int:
@@ -58,13 +64,13 @@ def _main(argv: List[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         # Only --help/--version (or a mistake) reach the top-level usage.
         try:
-            docopt.docopt(__doc__, argv=argv, version="theanogpu " + __version__)
+            docopt.docopt(usage(), argv=argv, version="theanogpu " + __version__)
         except docopt.DocoptExit:
             pass
         if argv:
             return _fail("unknown command %r; choose one of %s (see theanogpu --help)"
                          % (argv[0], ", ".join(COMMANDS)), 2)
-        sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
+        sys.stderr.write(usage().split("\n\n")[1] + "\n")
         return 2
     module = importlib.import_module("theanogpu.commands." + argv[0])
     # docopt has no optional option arguments (`--write[=PATH]`); a command may rewrite argv first.
@@ -72,7 +78,7 @@ def _main(argv: List[str]) -> int:
     if normalize is not None:
         argv = normalize(argv)
     try:
-        args = docopt.docopt(module.__doc__, argv=argv, version="theanogpu " + __version__)
+        args = docopt.docopt(module.__doc__ or "", argv=argv, version="theanogpu " + __version__)
     except docopt.DocoptExit as exc:
         # docopt's own exit code is 1; the contract says bad usage is 2.
         sys.stderr.write(str(exc).strip() + "\n")

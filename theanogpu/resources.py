@@ -7,7 +7,7 @@ from pathlib import Path
 def _package_dir(package: str) -> Path:
     # Every data folder is a regular package (it has an __init__.py), so its __file__ locates it in a
     # checkout, an editable install and a wheel alike, on Python 3.8 too (no importlib.resources.files).
-    return Path(importlib.import_module(package).__file__).parent
+    return Path(str(importlib.import_module(package).__file__)).parent
 
 
 def templates_dir() -> Path:

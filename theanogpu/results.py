@@ -5,15 +5,16 @@ A results file is the record of one comparison: the machine it ran on and one en
 run, so it must never be left half-written; `report` reads any number of them, from any machine.
 """
 
-import datetime
 import json
 import math
 import re
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union, cast
 
 from theanogpu import fsutil
+from theanogpu.clock import utc_now
 from theanogpu.errors import UserError
+from theanogpu.records import ResultsRecord, RunEntry
 
 SCHEMA = 1
 STATUSES = ("ok", "failed", "timeout", "interrupted", "skipped")
@@ -23,31 +24,27 @@ class ResultsError(UserError):
     """A results.json that cannot be used; the message names the file."""
 
 
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def new_results(host: Optional[dict] = None, created: Optional[str] = None) -> dict:
+def new_results(host: Optional[Dict[str, Any]] = None, created: Optional[str] = None) -> ResultsRecord:
     """An empty schema-1 record; *host* defaults to this machine (see hostinfo.collect)."""
     if host is None:
-        from theanogpu import hostinfo  # noqa: PLC0415 - runs nvidia-smi: only when needed
+        from theanogpu import hostinfo  # runs nvidia-smi: only when needed
 
         host = hostinfo.collect()
     return {"schema": SCHEMA, "created": created or utc_now(), "host": host, "runs": []}
 
 
-def run_key(run: dict) -> tuple:
+def run_key(run: RunEntry) -> Tuple[Any, ...]:
     """What identifies a run inside one comparison: (variant, stack, repeat)."""
     return (run.get("variant"), run.get("stack"), run.get("repeat", 1))
 
 
-def add_run(record: dict, run: dict) -> dict:
+def add_run(record: ResultsRecord, run: RunEntry) -> ResultsRecord:
     """Append *run* to *record* (in place) and return *record*."""
     record["runs"].append(run)
     return record
 
 
-def replace_run(record: dict, run: dict) -> dict:
+def replace_run(record: ResultsRecord, run: RunEntry) -> ResultsRecord:
     """Put *run* in place of an earlier run with the same key (a resumed comparison), else append it."""
     key = run_key(run)
     for index, earlier in enumerate(record["runs"]):
@@ -68,18 +65,18 @@ def json_safe(value: object) -> object:
     return value
 
 
-def dumps(record: dict) -> str:
+def dumps(record: Any) -> str:
     return json.dumps(json_safe(record), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def save(path: Union[str, Path], record: dict) -> None:
+def save(path: Union[str, Path], record: ResultsRecord) -> None:
     """Check *record* and write it to *path* atomically (readers see the old or the new file)."""
     validate(record, str(path))
     record["updated"] = utc_now()
     fsutil.atomic_write_text(path, dumps(record))
 
 
-def validate(record: object, source: str) -> dict:
+def validate(record: object, source: str) -> ResultsRecord:
     """*record* if it is a schema-1 results record; otherwise ResultsError naming *source*."""
     if not isinstance(record, dict):
         raise ResultsError("%s: not a theanogpu results file (expected a JSON object, found %s)"
@@ -109,7 +106,7 @@ def validate(record: object, source: str) -> dict:
     host = record.get("host")
     if host is not None and not isinstance(host, dict):
         raise ResultsError('%s: "host" must be an object' % source)
-    return record
+    return cast(ResultsRecord, record)
 
 
 def _cut_short(text: str, exc: json.JSONDecodeError) -> bool:
@@ -122,7 +119,7 @@ def _cut_short(text: str, exc: json.JSONDecodeError) -> bool:
         word.startswith(rest) for word in ("true", "false", "null", "NaN", "Infinity", "-Infinity"))
 
 
-def loads(text: str, source: str) -> dict:
+def loads(text: str, source: str) -> ResultsRecord:
     """Parse and check the text of a results file (pure)."""
     try:
         record = json.loads(text)
@@ -138,7 +135,7 @@ def loads(text: str, source: str) -> dict:
     return validate(record, source)
 
 
-def load(path: Union[str, Path]) -> dict:
+def load(path: Union[str, Path]) -> ResultsRecord:
     """Read and check a results.json; ResultsError (one line naming the file) when it cannot be used."""
     path = Path(path)
     try:
@@ -156,7 +153,7 @@ def load(path: Union[str, Path]) -> dict:
     return loads(text, str(path))
 
 
-def load_or_new(path: Union[str, Path], host: Optional[dict] = None) -> dict:
+def load_or_new(path: Union[str, Path], host: Optional[Dict[str, Any]] = None) -> ResultsRecord:
     """The record at *path* (to resume a comparison) or a new one when there is no file yet.
 
     A file that exists but cannot be read is an error, never silently replaced: it holds finished runs.
@@ -167,7 +164,7 @@ def load_or_new(path: Union[str, Path], host: Optional[dict] = None) -> dict:
     return load(path)
 
 
-def hostname(record: dict) -> Optional[str]:
+def hostname(record: ResultsRecord) -> Optional[str]:
     host = record.get("host") or {}
     name = host.get("hostname") if isinstance(host, dict) else None
     return name if isinstance(name, str) and name else None

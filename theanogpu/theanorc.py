@@ -1,6 +1,6 @@
 """EDGE: find the user's .theanorc, merge flags into it, keep a backup, replace it atomically.
 
-Where Theano looks (reference §2.1): every entry of ``$THEANORC`` (``os.pathsep``-separated, ``~``
+Where Theano looks (theano/configparser.py): every entry of ``$THEANORC`` (``os.pathsep``-separated, ``~``
 expanded, read left to right, the right-most wins), else ``~/.theanorc`` and, on Windows only,
 ``~/.theanorc.txt`` read last. We write to the file the user most likely means: PATH if given,
 else the first ``$THEANORC`` entry, else ``~/.theanorc`` (or ``~/.theanorc.txt`` on Windows when it
@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import List, Mapping, Optional, Sequence
+from typing import Callable, List, Mapping, Optional, Sequence
 
 from theanogpu import fsutil
 from theanogpu.errors import UserError
@@ -27,7 +27,7 @@ class Target:
 
 
 def choose_target(path: Optional[str], environ: Mapping[str, str], platform: str = sys.platform,
-                  exists=os.path.exists) -> Target:  # noqa: ANN001 - a predicate, stubbed in tests
+                  exists: Callable[[str], bool] = os.path.exists) -> Target:
     """The file ``--write[=PATH]`` writes to, with notes on why (pure apart from *exists*)."""
     if path:
         return Target(Path(os.path.expanduser(path)))

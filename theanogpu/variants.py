@@ -74,7 +74,7 @@ class Variant:
         if self.precision is not None:
             keys["precision"] = self.precision
         if self.memory is not None:
-            keys["memory"] = self.memory.policy if self.memory.policy != "amount" else "%g" % self.memory.amount
+            keys["memory"] = self.memory.policy if self.memory.policy != "amount" else "%g" % (self.memory.amount or 0)
         if self.threads is not None:
             keys["threads"] = str(self.threads) if self.threads else "all"
         keys.update({ENV_PREFIX + key: value for key, value in self.env.items()})
@@ -141,7 +141,7 @@ def _backends(value: str, where: str) -> Tuple[str, ...]:
 def parse_matrix(text: str, source: str) -> List[Variant]:
     """Variants from matrix INI text; *source* names the file in messages."""
     parser = configparser.ConfigParser(interpolation=None, strict=True)
-    parser.optionxform = str  # flag names are case-sensitive in THEANO_FLAGS
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # flag names are case-sensitive
     try:
         parser.read_string(text, source=source)
     except configparser.Error as exc:

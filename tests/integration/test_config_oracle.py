@@ -5,7 +5,7 @@ THEANO_FLAGS value; inside the stack, with only that file (THEANORC=file, no THE
 that variable (THEANO_FLAGS=value, an empty THEANORC), `import theano` must report every generated
 flag back, including values carrying ',' and '#', which Theano's shlex-based parser would split or cut
 off if they were not quoted right. Without a GPU Theano falls back to the CPU but theano.config.device
-still reads what was asked (reference §5), so the device check holds on CPU-only machines too.
+still reads what was asked (theano/sandbox/cuda/__init__.py), so the device check holds on CPU-only machines too.
 """
 
 import json

@@ -40,7 +40,7 @@ def test_real_versions_and_device(report, name, python, theano, keras, numpy, de
         theano, keras, numpy)
     assert probe["theano"]["imported"] is True
     assert probe["theano"]["device_requested"] == device
-    # After a fallback Theano still reports the device asked for (reference §5).
+    # After a fallback Theano still reports the device asked for (theano/sandbox/cuda/__init__.py).
     assert probe["theano"]["config"]["device"] == device
     assert probe["theano"]["config"]["floatX"] == "float32"
 

@@ -1,4 +1,4 @@
-"""`theanogpu config` as a real process: the forms CONTRACT.md fixes, --write, and bad input."""
+"""`theanogpu config` as a real process: the documented forms, --write, and bad input."""
 
 import configparser
 import json

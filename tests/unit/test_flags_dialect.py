@@ -1,4 +1,4 @@
-"""TheanoRequest -> flags per Theano release: gpu/cuda, lib.cnmem/gpuarray.preallocate, notes (reference §3.2)."""
+"""TheanoRequest -> flags per Theano release: gpu/cuda, lib.cnmem/gpuarray.preallocate, notes."""
 
 import pytest
 

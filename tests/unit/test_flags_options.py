@@ -1,4 +1,4 @@
-"""Option tables and value validation per Theano release (reference §3)."""
+"""Option tables and value validation per Theano release (theano/configdefaults.py)."""
 
 import pytest
 

@@ -19,6 +19,15 @@ def test_ruff_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_mypy_clean():
+    """Typed records (theanogpu/records.py) catch a misspelt field; mypy.ini says how strict."""
+    mypy = shutil.which("mypy") or str(Path(sys.executable).with_name("mypy"))
+    if not Path(mypy).exists():
+        pytest.skip("mypy is not installed (pip install -e '.[test]' brings it)")
+    proc = subprocess.run([mypy, "--config-file", "mypy.ini"], cwd=str(ROOT), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_child_code_compiles_on_old_pythons():
     """Code run inside old stacks must stay Python 2.7/3.6 syntax: compile it with those interpreters."""
     from theanogpu.stacks.interpreters import find_interpreter

@@ -1,4 +1,4 @@
-"""Keras epoch lines in every version's form (reference §7.3), with \\r/\\b progress and intermediate updates."""
+"""Keras epoch lines in every version's form, with \\r/\\b progress and intermediate updates."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Theano's device lines, both backends, in the forms reference §4 and §5 quote."""
+"""Theano's device lines, both backends, in the forms Theano's own sources print."""
 
 import pytest
 

@@ -27,7 +27,7 @@ fastmath = True
 
 
 def theano_view(text):
-    """What Theano's ConfigParser sees (reference §2.2): lower-cased keys, %% interpolation."""
+    """What Theano's ConfigParser sees: lower-cased keys, %% interpolation."""
     parser = configparser.ConfigParser(strict=True)
     parser.read_string(text)
     return {(s, k): parser.get(s, k) for s in parser.sections() for k in parser.options(s)}

@@ -215,11 +215,12 @@ def build(args: dict, notes: List[str]) -> Tuple[str, Dict[str, str], List[str]]
     if args.get("--memory") is not None:
         intent = replace(intent, cnmem=None)
         command += ["--memory", args["--memory"]]
-    for option, value in (("--device", intent.device), ("--floatx", intent.floatx),
-                          ("--cnmem", None if intent.cnmem is None else format_number(intent.cnmem)),
-                          ("--cudnn", intent.cudnn)):
-        if value is not None:
-            command += [option, value]
+    stated: List[Tuple[str, Optional[str]]] = [
+        ("--device", intent.device), ("--floatx", intent.floatx),
+        ("--cnmem", None if intent.cnmem is None else format_number(intent.cnmem)), ("--cudnn", intent.cudnn)]
+    for option, given in stated:
+        if given is not None:
+            command += [option, given]
     for item in args.get("--set") or []:
         command += ["--set", shlex.quote(item)]
     header = [

@@ -52,7 +52,6 @@ from theanogpu import stacks
 from theanogpu.commands import options
 from theanogpu.display import StatusLine
 from theanogpu.stacks import doctor_checks
-from theanogpu.stacks.doctor_checks import Finding
 
 
 @dataclass
@@ -60,7 +59,7 @@ class Target:
     label: str
     stack: stacks.Stack
     probe: Optional[Dict[str, Any]] = None
-    findings: List[Finding] = field(default_factory=list)
+    findings: List[doctor_checks.Finding] = field(default_factory=list)
 
     @property
     def location(self) -> str:
@@ -81,18 +80,18 @@ def _targets(names: List[str]) -> List[Target]:
 def _probe_target(target: Target, timeout: float, display: StatusLine) -> None:
     state = target.stack.state()
     if not state.usable:
-        target.findings = [Finding("error", "stack-not-built", state.problem(target.label),
+        target.findings = [doctor_checks.Finding("error", "stack-not-built", state.problem(target.label),
                                    "build it with: theanogpu stack create %s" % target.label)]
         return
     if state.state == "outdated":
-        target.findings.append(Finding("warning", "stack-outdated", "stack %s is outdated: %s"
+        target.findings.append(doctor_checks.Finding("warning", "stack-outdated", "stack %s is outdated: %s"
                                        % (target.label, state.detail),
                                        "theanogpu stack create %s" % target.label))
     display("%s: probing (importing Theano or the Keras 3 backend; a first import may compile C code)"
             % target.label)
     target.probe = stacks.run_probe(target.stack.python, dict(target.stack.env), target.stack.compiledir(), timeout)
     if "probe_error" in target.probe:
-        target.findings.append(Finding("error", "probe-failed", target.probe["probe_error"]))
+        target.findings.append(doctor_checks.Finding("error", "probe-failed", target.probe["probe_error"]))
         return
     target.findings = doctor_checks.check(target.probe) + target.findings
     target.findings.sort(key=lambda finding: doctor_checks.SEVERITIES.index(finding.severity))
@@ -246,7 +245,8 @@ def run(args: dict) -> int:
     no_gpu = [f for f in findings if f.code == "no-gpu"]
     if no_gpu:
         # Said once, on top, in plain words: the one fact users most often get wrong.
-        flags = sorted({re.search(r"device=\w+", f.message).group(0) for f in no_gpu}, reverse=True)
+        flags = sorted({match.group(0) for f in no_gpu if (match := re.search(r"device=\w+", f.message))},
+                       reverse=True)
         out.append("*** No GPU: %s will run on the CPU%s ***" % (
             flags[0], " (and so will %s)" % ", ".join(flags[1:]) if flags[1:] else ""))
         out.append("")

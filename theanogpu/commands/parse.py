@@ -28,19 +28,20 @@ import csv
 import io
 import json
 import sys
-from typing import Any, Dict, List, Optional
+from typing import List, Optional
 
 from theanogpu.commands import options
 from theanogpu.devices import device_kind
 from theanogpu.errors import UserError
 from theanogpu.logparse import parse_path, parse_stream
+from theanogpu.records import Cnmem, ParseResult
 from theanogpu.report.model import epoch_seconds, seconds_per_epoch
 from theanogpu.results import json_safe
 
 FORMATS = ("text", "json", "csv")
 
 
-def _parse_one(path: str, requested: Optional[str]) -> Dict[str, Any]:
+def _parse_one(path: str, requested: Optional[str]) -> ParseResult:
     if path == "-":
         return parse_stream(sys.stdin.buffer, source="-", requested_device=requested)
     return parse_path(path, requested_device=requested)
@@ -52,19 +53,20 @@ def _fmt_seconds(value: Optional[float]) -> str:
     return ("%.3f" % value).rstrip("0").rstrip(".") + " s"
 
 
-def _cnmem_text(cnmem: Optional[Dict[str, Any]]) -> str:
+def _cnmem_text(cnmem: Optional[Cnmem]) -> str:
     if not cnmem:
         return "not printed"
     if not cnmem.get("enabled"):
         return "disabled"
-    if cnmem.get("fraction") is not None:
-        return "enabled, %g%% of memory" % round(cnmem["fraction"] * 100, 2)
-    if cnmem.get("megabytes") is not None:
-        return "enabled, %g MB" % cnmem["megabytes"]
+    fraction, megabytes = cnmem.get("fraction"), cnmem.get("megabytes")
+    if fraction is not None:
+        return "enabled, %g%% of memory" % round(fraction * 100, 2)
+    if megabytes is not None:
+        return "enabled, %g MB" % megabytes
     return "enabled"
 
 
-def render_text(result: Dict[str, Any]) -> str:
+def render_text(result: ParseResult) -> str:
     lines = ["== %s" % result["source"]]
 
     def row(label: str, value: str) -> None:
@@ -80,8 +82,9 @@ def render_text(result: Dict[str, Any]) -> str:
     elif result["fallback"] is False:
         device += ", no fallback"
     row("device", device)
-    if result.get("error"):
-        row("error", result["error"])
+    error = result.get("error")
+    if error:
+        row("error", error)
     gpus = [g for g in result.get("gpu_devices") or [] if g.get("name")]
     names = ", ".join("%s (%s)" % (g["name"], g["device"]) for g in gpus) if len(gpus) > 1 else None
     row("GPU", names or result["gpu_name"] or "none printed")
@@ -96,8 +99,9 @@ def render_text(result: Dict[str, Any]) -> str:
         if median is not None:
             summary += "; %s per epoch (median%s)" % (_fmt_seconds(median),
                                                        ", first left out" if len(seconds) >= 3 else "")
-        if result.get("first_epoch_extra_seconds") is not None:
-            summary += "; first epoch %+.3g s" % result["first_epoch_extra_seconds"]
+        extra = result.get("first_epoch_extra_seconds")
+        if extra is not None:
+            summary += "; first epoch %+.3g s" % extra
         if result.get("timestamped"):
             summary += "; timed from timestamps"
         row("epochs", summary)
@@ -116,7 +120,7 @@ def render_text(result: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_csv(results: List[Dict[str, Any]]) -> str:
+def render_csv(results: List[ParseResult]) -> str:
     names: List[str] = []
     for result in results:
         for epoch in result["epochs"]:

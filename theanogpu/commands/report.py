@@ -35,10 +35,11 @@ from typing import List, Optional, Sequence, Tuple
 from theanogpu import fsutil
 from theanogpu.commands import options
 from theanogpu.errors import UserError
+from theanogpu.records import Report
 from theanogpu.report import FORMATS, model, read_inputs, render, render_for
 
 
-def build_report(inputs: Sequence[str], baseline: Optional[str] = None) -> Tuple[dict, List[str]]:
+def build_report(inputs: Sequence[str], baseline: Optional[str] = None) -> Tuple[Report, List[str]]:
     """(report, problems) for INPUT paths; the report model of whatever could be read."""
     runs, problems = read_inputs(inputs)
     return model.build(runs, baseline), problems

@@ -1,6 +1,6 @@
 """What the user wants (device, floatX, GPU memory pool, cuDNN) -> flags in one Theano release's dialect.
 
-The same intent is spelled differently per release (reference §3.2, §4):
+The same intent is spelled differently per release (theano/configdefaults.py of each release):
 
 * 0.8: ``device=gpu`` (old backend) and ``lib.cnmem``; ``cuda*`` is an experimental sandbox there.
 * 0.9: both backends; ``gpu*`` + ``lib.cnmem`` (deprecated old backend) or ``cuda*`` +

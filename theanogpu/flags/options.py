@@ -290,7 +290,7 @@ _STR_CHECKS = {
 def _build() -> Dict[str, Dict[str, Option]]:
     tables: Dict[str, Dict[str, Option]] = {version: {} for version in VERSIONS}
     for name, releases, kind, spec, default, after_import in _ROWS:
-        choices = tuple(spec.split()) if kind == "enum" else ()
+        choices = tuple((spec or "").split()) if kind == "enum" else ()
         check = None if kind == "enum" else spec
         for version in releases:
             if name in tables[version]:

@@ -2,7 +2,7 @@
 
 Theano splits THEANO_FLAGS with POSIX ``shlex`` using ``,`` as the only separator, so quotes and
 backslashes are interpreted and an unquoted ``#`` starts a comment that swallows every later flag
-(reference §1). The generator quotes any value that shlex would otherwise change.
+(theano/configparser.py, parse_config_string). The generator quotes any value that shlex would otherwise change.
 """
 
 import re

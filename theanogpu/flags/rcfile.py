@@ -1,6 +1,6 @@
 """.theanorc text: render flags as one, check that Theano can read one, merge flags into one (pure).
 
-Theano reads ``.theanorc`` with Python's ConfigParser (reference §2.2): ``key.rsplit('.', 1)`` gives
+Theano reads ``.theanorc`` with Python's ConfigParser (theano/configparser.py): ``key.rsplit('.', 1)`` gives
 the section (``[global]`` for dot-less names), option names are case-insensitive, section names
 are not, ``%`` is interpolation (so a literal ``%`` is written ``%%``), ``#`` is never an inline
 comment, and on Python 3 a duplicate section or option, an option before any section, or a line
@@ -14,7 +14,7 @@ import ast
 import configparser
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from theanogpu.errors import UserError
 
@@ -176,8 +176,8 @@ def merge_theanorc(text: str, flags: Mapping[str, str]) -> Merge:
     info = scan(lines)
     wanted = group_by_section(flags)
     merge = Merge(text)
-    drop = set()
-    found = set()
+    drop: Set[int] = set()
+    found: Set[Tuple[str, str]] = set()
     values = {}
     for index, line in enumerate(info):
         if line.kind == "option" and line.section in wanted:

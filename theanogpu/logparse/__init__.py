@@ -13,7 +13,7 @@ Public API (the core is pure: text in, a dict out; only ``parse_path`` opens a f
 flags ``compare`` set, e.g. ``{"device": "gpu"}``) say what the run asked for when the log does not;
 they decide ``fallback`` when the run ended on the CPU.
 
-The parse object has the fields of CONTRACT.md (``source``, ``backend``, ``device_requested``,
+The parse object has the fields `theanogpu parse --format json` promises (``source``, ``backend``, ``device_requested``,
 ``device_used``, ``gpu_name``, ``cnmem``, ``cudnn``, ``fallback``, ``epochs``, ``warnings``) and these
 extra ones:
 
@@ -36,11 +36,13 @@ Each epoch is ``{"epoch", "of", "seconds", "metrics"}`` plus ``printed_seconds``
 printed), ``seconds_per_step`` (Keras 2.1+ ``87us/step``) and ``target`` (the N of ``N/N``).
 """
 
+import gzip
 import os
-from typing import Any, BinaryIO, Dict, Iterable, Mapping, Optional, Union
+from typing import Any, BinaryIO, Iterable, Mapping, Optional, Union
 
 from theanogpu.logparse.run import LogParser, requested_from_flags
 from theanogpu.logparse.timestamps import format_line, split_line
+from theanogpu.records import ParseResult
 
 __all__ = ["CONTRACT_FIELDS", "LogParser", "format_line", "parse_lines", "parse_path", "parse_stream",
            "parse_text", "requested_from_flags", "split_line"]
@@ -52,7 +54,7 @@ Flags = Optional[Mapping[str, Any]]
 
 
 def parse_lines(lines: Iterable[str], source: Optional[str] = None, requested_device: Optional[str] = None,
-                flags: Flags = None) -> Dict[str, Any]:
+                flags: Flags = None) -> ParseResult:
     """Parse lines of text (each with or without its ``\\n``; ``\\r`` and ``\\b`` inside are handled).
 
     Read files with ``newline=""`` so that ``\\r`` reaches the parser.
@@ -63,14 +65,14 @@ def parse_lines(lines: Iterable[str], source: Optional[str] = None, requested_de
 
 
 def parse_text(text: str, source: Optional[str] = None, requested_device: Optional[str] = None,
-               flags: Flags = None) -> Dict[str, Any]:
+               flags: Flags = None) -> ParseResult:
     parser = LogParser(source, requested_device, flags)
     parser.feed_text(text)
     return parser.result()
 
 
 def parse_stream(binary_file: BinaryIO, source: Optional[str] = None, requested_device: Optional[str] = None,
-                 flags: Flags = None) -> Dict[str, Any]:
+                 flags: Flags = None) -> ParseResult:
     """Parse a binary file object, read in chunks: memory stays flat whatever its size."""
     parser = LogParser(source, requested_device, flags)
     parser.feed_binary(binary_file)
@@ -78,7 +80,7 @@ def parse_stream(binary_file: BinaryIO, source: Optional[str] = None, requested_
 
 
 def parse_path(path: Union[str, "os.PathLike[str]"], source: Optional[str] = None,
-               requested_device: Optional[str] = None, flags: Flags = None) -> Dict[str, Any]:
+               requested_device: Optional[str] = None, flags: Flags = None) -> ParseResult:
     """Parse the log file at *path* (``.gz`` is decompressed on the fly).
 
     Raises OSError (FileNotFoundError, IsADirectoryError, PermissionError...) when it cannot be read.
@@ -92,8 +94,7 @@ def parse_path(path: Union[str, "os.PathLike[str]"], source: Optional[str] = Non
         with open(path, "rb") as binary:
             parser.feed_binary(binary)
         return parser.result()
-    import gzip  # noqa: PLC0415 - rare
-    import zlib  # noqa: PLC0415
+    import zlib  # rare: only for .gz logs
 
     with gzip.open(path, "rb") as packed:
         reader = _GzipReader(packed)
@@ -111,7 +112,7 @@ def parse_path(path: Union[str, "os.PathLike[str]"], source: Optional[str] = Non
 class _GzipReader:
     """A gzip file whose early end (a run killed while compressing) reads as the end of the log."""
 
-    def __init__(self, packed: BinaryIO) -> None:
+    def __init__(self, packed: "gzip.GzipFile") -> None:
         self._packed = packed
         self.size = 0
         self.truncated = False

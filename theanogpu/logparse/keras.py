@@ -1,6 +1,6 @@
 """Keras output: backend line, ``Train on ...``, ``Epoch i/n`` and progress/epoch-summary lines.
 
-Epoch-summary forms (reference §7.3; Keras 3 from keras/src/utils/progbar.py)::
+Epoch-summary forms (Keras 1/2: keras/utils/generic_utils.py Progbar; Keras 3: keras/src/utils/progbar.py)::
 
     800/800 [==============================] - 0s - loss: 0.6852 - acc: 0.5050      1.x/2.0 verbose 1
     0s - loss: 0.6852 - acc: 0.5050 - val_loss: 0.6797                             1.x/2.0 verbose 2

@@ -83,9 +83,10 @@ class Splitter:
 
     def feed(self, text: str) -> None:
         if self._skipping:
-            text = self._skip(text)
-            if text is None:
+            rest = self._skip(text)
+            if rest is None:
                 return
+            text = rest
         if self._carry:
             text = self._carry + text
         lines = text.split("\n")
@@ -94,11 +95,11 @@ class Splitter:
         new = self._carry_new
         if lines and "\r" not in text and max(map(len, lines)) <= MAX_SEGMENT:
             # The common case, without a per-line test: plain lines of sane length.
-            rest = iter(lines)
-            sink(next(rest), new)
-            for line in rest:
+            following = iter(lines)
+            sink(next(following), new)
+            for line in following:
                 sink(line, True)
-            lines = ()
+            lines = []
             new = True
         for line in lines:
             if len(line) > MAX_SEGMENT and "\r" not in line:

@@ -36,7 +36,7 @@ and PyTorch's ``CUDA initialization: ...`` warning (a reason if the run ends on 
 
 import json
 import re
-from typing import Optional
+from typing import Dict, Optional
 
 from theanogpu.logparse.obs import NONE, Observations, device_kind
 
@@ -63,7 +63,8 @@ def _json_object(text: str, tag: str) -> Optional[dict]:
 def format_device_line(backend: str, device: str, requested: Optional[str] = None, name: Optional[str] = None,
                        reason: Optional[str] = None, **extra: object) -> str:
     """The ``theanogpu-device:`` line for these values (the scripts inside old stacks inline this)."""
-    payload = {"backend": backend, "device": device, "requested": requested, "name": name, "reason": reason}
+    payload: Dict[str, object] = {"backend": backend, "device": device, "requested": requested, "name": name,
+                                  "reason": reason}
     payload.update(extra)
     return DEVICE_TAG + " " + json.dumps(payload, sort_keys=False)
 
@@ -86,7 +87,7 @@ def observe(text: str) -> Observations:
     if text.startswith("Using device"):
         match = _USING_DEVICE.match(text)
         kind = device_kind(match.group(1)) if match else None
-        if kind == "gpu":
+        if kind == "gpu" and match is not None:
             return [("gpu_used", {"name": None, "device": match.group(1), "context": None})]
         if kind == "cpu":
             return [("used_by_script", {"device": "cpu"})]

@@ -18,13 +18,14 @@ The rules, in one place (each documented where it is applied):
 
 import re
 import statistics
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Union, cast
 
 from theanogpu.devices import device_kind, requested_from_flags
 from theanogpu.logparse import keras, modern, tensorflow, theano_gpuarray, theano_old
 from theanogpu.logparse.lines import MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
 from theanogpu.logparse.obs import Observations
 from theanogpu.logparse.timestamps import PREFIX
+from theanogpu.records import Cnmem, Epoch, GpuDevice, ParseResult
 
 MAX_EPOCHS = 20_000  # each kept epoch costs about 1 KB: a bound on memory for absurd logs
 MAX_WARNINGS = 50
@@ -197,7 +198,7 @@ class _Run:
         self.want_detail = False       # the next non-empty line is an init failure's reason
         self.want_exception = False    # the next exception line explains a CPU fallback
         self.warnings: List[str] = []
-        self._warned = set()
+        self._warned: Set[str] = set()
         self.epochs = _Epochs(self.warn)
 
     def warn(self, text: str) -> None:
@@ -473,7 +474,7 @@ class LogParser:
             except ValueError:
                 t = None
             self._time = t
-        return t
+        return cast(Optional[float], t)
 
     def _segment(self, seg: str, new_line: bool, prefixed: bool = True) -> None:
         # Runs for every segment of the log: the common cases (blank, intermediate progress, a line
@@ -519,7 +520,7 @@ class LogParser:
                     self._run.any_line(seg)
                 return
             self._rare(seg)
-        except Exception as exc:  # noqa: BLE001 - one odd line must never stop a parse
+        except Exception as exc:  # one odd line must never stop a parse
             self._errors += 1
             if self._errors == 1:
                 self._run.warn("parser error on one line, line ignored (%s: %s)" % (type(exc).__name__, exc))
@@ -549,8 +550,8 @@ class LogParser:
             self._closed = True
             self._splitter.close()
 
-    def result(self) -> Dict[str, Any]:
-        """The parse object (CONTRACT.md ``parse``, plus the extra fields listed in __init__.py)."""
+    def result(self) -> ParseResult:
+        """The parse object (records.ParseResult: the promised fields plus the extras listed in __init__.py)."""
         self.close()
         run = self._run
         epochs = _with_script_seconds(run.epochs.finish(), run.result_info)
@@ -577,17 +578,17 @@ class LogParser:
             "device_requested": requested,
             "device_used": used,
             "gpu_name": gpu_name,
-            "cnmem": run.cnmem,
+            "cnmem": cast(Optional[Cnmem], run.cnmem),
             "cudnn": run.cudnn,
             "fallback": fallback,
-            "epochs": epochs,
+            "epochs": cast(List[Epoch], epochs),
             "warnings": list(run.warnings),
             # extra fields (see __init__.py)
             "fallback_reason": run.fallback_reason(used) if fallback else None,
             "error": error,
             "last_exception": run.last_exception,
             "keras_backend": run.keras_backend,
-            "gpu_devices": run.gpus,
+            "gpu_devices": cast(List[GpuDevice], run.gpus),
             "preallocated": run.prealloc,
             "allocation_cache": run.allocation_cache,
             "samples": run.samples,

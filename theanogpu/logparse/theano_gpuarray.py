@@ -1,6 +1,6 @@
 """Theano's gpuarray backend (``device=cuda*``/``opencl*``, ``contexts=...``; Theano 0.8-1.0).
 
-Success lines, per context (reference §4.2)::
+Success lines, per context (theano/gpuarray/__init__.py and dnn.py)::
 
     Using cuDNN version 7005 on context None
     Can not use cuDNN on context None: Disabled by dnn.enabled flag
@@ -9,7 +9,7 @@ Success lines, per context (reference §4.2)::
     Mapped name None to device cuda0: GeForce GTX 1080 Ti (0000:82:00.0)
     Mapped name None to device cuda0: Tesla K80 (cuDNN version 5005)        (Theano 0.8)
 
-Failures (§4.3), after which Theano runs on the CPU: ``pygpu was configured but could not be
+Failures, after which Theano runs on the CPU: ``pygpu was configured but could not be
 imported``, ``Could not initialize pygpu, support disabled`` (the cause is the exception line that
 ends the traceback after it), and the RuntimeErrors raised during initialisation.
 """

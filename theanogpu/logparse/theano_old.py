@@ -1,6 +1,6 @@
 """Theano's old CUDA backend (``device=gpu*``, Theano 0.7-0.9, ``theano.sandbox.cuda``).
 
-The device line, in every historical form (reference §4.1)::
+The device line, in every historical form (theano/sandbox/cuda/__init__.py, 0.7-0.9)::
 
     Using gpu device 0: GeForce GTX 980                                           (0.7)
     Using gpu device 0: GeForce GTX TITAN X (CNMeM is disabled)                   (0.7/0.8 dev)

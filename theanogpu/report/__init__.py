@@ -1,6 +1,6 @@
 """Report rows (model.py, pure), their inputs (inputs.py) and one renderer per output format.
 
-Each renderer module has ``render(report: dict, color: bool = False, width: int = 80) -> str``;
+Each renderer module has ``render(report: Report, color: bool = False, width: int = 80) -> str``;
 only the text renderer uses *color* (ANSI, for a terminal) and *width*.
 
 Public interface: ``read_inputs(paths) -> (runs, problems)``, ``model.build(runs, baseline)``,
@@ -12,6 +12,7 @@ import os
 import shutil
 from typing import IO, Callable
 
+from theanogpu.records import Report
 from theanogpu.report.inputs import read_inputs
 
 __all__ = ["FORMATS", "read_inputs", "render", "render_for", "renderer", "terminal"]
@@ -31,7 +32,7 @@ def renderer(fmt: str) -> Callable[..., str]:
     return importlib.import_module("theanogpu.report." + FORMATS[fmt]).render
 
 
-def render(report: dict, fmt: str, color: bool = False, width: int = 80) -> str:
+def render(report: Report, fmt: str, color: bool = False, width: int = 80) -> str:
     return renderer(fmt)(report, color=color, width=width)
 
 
@@ -40,7 +41,7 @@ def terminal(stream: object) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
 
 
-def render_for(report: dict, fmt: str, stream: IO[str]) -> str:
+def render_for(report: Report, fmt: str, stream: IO[str]) -> str:
     """*report* as *stream* shows it best: coloured text at the terminal's width on a terminal."""
     tty = terminal(stream)
     width = shutil.get_terminal_size().columns if tty else 80

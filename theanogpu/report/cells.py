@@ -2,6 +2,7 @@
 
 from typing import List, Optional, Tuple
 
+from theanogpu.records import Report, ReportRow, Spread
 from theanogpu.report.model import origin_label, row_name
 
 # Shown instead of a cuDNN message longer than this; the message goes to the notes.
@@ -22,10 +23,9 @@ def speedup(value: Optional[float]) -> str:
     return "-" if value is None else "%.2fx" % value
 
 
-def spread(value: Optional[dict]) -> str:
-    if not value or value.get("percent") is None:
-        return "-"
-    return "%.1f%%" % value["percent"]
+def spread(value: Optional[Spread]) -> str:
+    percent = value.get("percent") if value else None
+    return "-" if percent is None else "%.1f%%" % percent
 
 
 def cnmem(value: object) -> Optional[str]:
@@ -61,7 +61,7 @@ def gpu(name: Optional[str]) -> Optional[str]:
     return name
 
 
-def device(row: dict) -> Optional[str]:
+def device(row: ReportRow) -> Optional[str]:
     """``gpu``, ``cpu``; a fallback shows both: ``cpu (asked gpu)``; ``gpu?`` when only asked."""
     used, requested = row["device_used"], row["device_requested"]
     if row["fallback"] and used and requested and used != requested:
@@ -73,7 +73,7 @@ def device(row: dict) -> Optional[str]:
     return requested + "?" if requested else None
 
 
-def status(row: dict) -> str:
+def status(row: ReportRow) -> str:
     return row["status"] if row["status"] == "ok" else row["status"].upper()
 
 
@@ -87,7 +87,7 @@ def data_note(data: object) -> Optional[str]:
     return "synthetic data" if isinstance(kind, str) and "synthetic" in kind.lower() else None
 
 
-def label(report: dict, row: dict) -> str:
+def label(report: Report, row: ReportRow) -> str:
     """The row's name as notes refer to it: with its stack and host when those tell rows apart."""
     text = row_name(row)
     if report["show_host"]:
@@ -95,12 +95,12 @@ def label(report: dict, row: dict) -> str:
     return text
 
 
-def alert(row: dict) -> bool:
+def alert(row: ReportRow) -> bool:
     """A row in trouble: it fell back, failed, timed out, was interrupted or skipped."""
     return bool(row["fallback"]) or row["status"] != "ok"
 
 
-def bar_kind(report: dict, index: int) -> str:
+def bar_kind(report: Report, index: int) -> str:
     """A chart bar's kind: trouble first (a fallback that won is still no GPU win), then the winner,
     then the baseline: ``alert``, ``fastest``, ``baseline`` or ``ok``."""
     row = report["rows"][index]
@@ -111,7 +111,7 @@ def bar_kind(report: dict, index: int) -> str:
     return "baseline" if index == report["baseline_index"] else "ok"
 
 
-def bar_label(row: dict, separator: str) -> str:
+def bar_label(row: ReportRow, separator: str) -> str:
     """What a chart writes next to a row's bar: seconds, speedup, and what is special about the row."""
     parts = ["%s s" % number(row["seconds_per_epoch"])]
     if row["speedup"] is not None:
@@ -123,7 +123,7 @@ def bar_label(row: dict, separator: str) -> str:
     return separator.join(parts)
 
 
-def notes(report: dict) -> List[Tuple[str, str]]:
+def notes(report: Report) -> List[Tuple[str, str]]:
     """``(kind, text)`` lines for under the table.
 
     kind: ``alert`` (a fallback, a failure), ``detail`` (one line of a failed run's output, belonging
@@ -167,7 +167,7 @@ def notes(report: dict) -> List[Tuple[str, str]]:
     return lines
 
 
-def fastest(report: dict) -> Optional[str]:
+def fastest(report: Report) -> Optional[str]:
     """``fastest: openmp@theano10 at 1.52 s/epoch, 1.24x vs cpu@theano10``, or None without a winner."""
     summary = report.get("fastest")
     if not summary:
@@ -178,14 +178,14 @@ def fastest(report: dict) -> Optional[str]:
     text = "%s%s at %s s/epoch" % (head, " and ".join(winners), number(summary["seconds_per_epoch"]))
     if report["baseline_index"] in summary["indexes"]:
         text += " (the baseline)"
-    elif summary["speedup"] is not None:
+    elif summary["speedup"] is not None and report["baseline_index"] is not None:
         text += ", %s vs %s" % (speedup(summary["speedup"]), label(report, rows[report["baseline_index"]]))
     if summary.get("clear_of") is False:
         text += "; within the measurement spread of the next row, so not a clear winner (try --repeat 3)"
     return text
 
 
-def legend(report: dict) -> str:
+def legend(report: Report) -> str:
     """One line: the baseline and what the numbers mean."""
     index = report["baseline_index"]
     if index is not None and report["rows"][index]["seconds_per_epoch"] is not None:

@@ -5,8 +5,9 @@ A Content-Security-Policy that allows nothing but inline styles and data: images
 """
 
 from html import escape
-from typing import List
+from typing import Callable, List, Optional, Tuple
 
+from theanogpu.records import Report, ReportRow
 from theanogpu.report import cells
 from theanogpu.report.model import origin_label
 
@@ -37,7 +38,7 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
-def chart(report: dict) -> str:
+def chart(report: Report) -> str:
     """Inline SVG: one horizontal bar of seconds per epoch per row, labelled with the speedup."""
     rows = report["rows"]
     longest = max((row["seconds_per_epoch"] or 0 for row in rows), default=0) or 1.0
@@ -69,9 +70,9 @@ def chart(report: dict) -> str:
     return "\n".join(parts)
 
 
-def _table(report: dict) -> List[str]:
+def _table(report: Report) -> List[str]:
     rows = report["rows"]
-    columns = [
+    candidates: List[Tuple[str, Callable[[ReportRow], Optional[str]], bool]] = [
         ("host", lambda r: origin_label(r), report["show_host"]),
         ("name", lambda r: r["name"], True),
         ("stack", lambda r: r["stack"], any(r["stack"] for r in rows)),
@@ -86,9 +87,9 @@ def _table(report: dict) -> List[str]:
         ("spread", lambda r: cells.spread(r["spread"]), any(r["spread"] for r in rows)),
         ("speedup", lambda r: cells.speedup(r["speedup"]), True),
         ("status", cells.status, True),
-        ("fallback", lambda r: {True: "yes", False: "no"}.get(r["fallback"]), True),
+        ("fallback", lambda r: None if r["fallback"] is None else ("yes" if r["fallback"] else "no"), True),
     ]
-    columns = [(header, cell) for header, cell, shown in columns if shown]
+    columns = [(header, cell) for header, cell, shown in candidates if shown]
     numeric = {"epochs", "runs", "s/epoch", "spread", "speedup"}
     titles = {"asked": "device requested", "used": "device used"}
     lines = ['<div class="wide"><table id="report">', "<thead><tr>%s</tr></thead>" % "".join(
@@ -114,7 +115,7 @@ def _td_class(header: str, numeric: set) -> str:
     return ' class="name"' if header == "name" else ""
 
 
-def _notes(report: dict) -> List[str]:
+def _notes(report: Report) -> List[str]:
     lines = ['<ul class="notes">']
     details: List[str] = []
 
@@ -138,7 +139,7 @@ def _notes(report: dict) -> List[str]:
     return lines if len(lines) > 2 else []
 
 
-def render(report: dict, color: bool = False, width: int = 80) -> str:
+def render(report: Report, color: bool = False, width: int = 80) -> str:
     head = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
             '<meta http-equiv="Content-Security-Policy" content="%s">' % CSP,
             '<meta name="viewport" content="width=device-width, initial-scale=1">',

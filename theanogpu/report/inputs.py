@@ -9,6 +9,7 @@ from typing import List, Sequence, Tuple
 
 from theanogpu import results
 from theanogpu.devices import requested_from_name
+from theanogpu.records import ParseResult, ResultsRecord, RunEntry
 from theanogpu.report import model
 
 
@@ -21,7 +22,7 @@ def is_results_file(path: Path) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
-def results_labels(records: List[Tuple[Path, dict]]) -> List[str]:
+def results_labels(records: List[Tuple[Path, ResultsRecord]]) -> List[str]:
     """The host of each record, with its date where one host has several records."""
     names = [results.hostname(record) or str(path.parent) for path, record in records]
     short = [name.split(".")[0] if results.hostname(record) else name
@@ -36,7 +37,8 @@ def results_labels(records: List[Tuple[Path, dict]]) -> List[str]:
     return labels
 
 
-def _read_one(path: Path, records: List[Tuple[Path, dict]], logs: List[Tuple[Path, model.LogName, dict]]) -> None:
+def _read_one(path: Path, records: List[Tuple[Path, ResultsRecord]],
+              logs: List[Tuple[Path, model.LogName, ParseResult]]) -> None:
     if not path.exists():
         raise FileNotFoundError(2, "no such file", str(path))
     if path.is_dir():
@@ -52,11 +54,11 @@ def _read_one(path: Path, records: List[Tuple[Path, dict]], logs: List[Tuple[Pat
     logs.append((path, name, parse_path(str(path), requested_device=requested_from_name(name.name))))
 
 
-def read_inputs(inputs: Sequence[str]) -> Tuple[List[dict], List[str]]:
+def read_inputs(inputs: Sequence[str]) -> Tuple[List[RunEntry], List[str]]:
     """(runs, problems): every usable run of *inputs*, and one line per input that is not usable."""
     problems: List[str] = []
-    records: List[Tuple[Path, dict]] = []
-    logs: List[Tuple[Path, model.LogName, dict]] = []
+    records: List[Tuple[Path, ResultsRecord]] = []
+    logs: List[Tuple[Path, model.LogName, ParseResult]] = []
     seen = set()
     for text in inputs:
         path = Path(text)
@@ -74,10 +76,10 @@ def read_inputs(inputs: Sequence[str]) -> Tuple[List[dict], List[str]]:
             problems.append("%s: cannot read it (permission denied)" % path)
         except OSError as exc:
             problems.append("%s: cannot read it (%s)" % (path, exc.strerror or exc))
-        except Exception as exc:  # noqa: BLE001 - one odd log must not sink the report of the others
+        except Exception as exc:  # one odd log must not sink the report of the others
             problems.append("%s: could not parse it (%s: %s); please report this with the file"
                             % (path, type(exc).__name__, exc))
-    runs: List[dict] = []
+    runs: List[RunEntry] = []
     for label, (_, record) in zip(results_labels(records), records):
         runs += model.runs_from_record(record, origin=label)
     dirs = model.short_dir_labels([str(path.parent) for path, _, _ in logs])

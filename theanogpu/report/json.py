@@ -4,24 +4,22 @@ Extras include ``fastest``: on each row a boolean (true for the winner, for ever
 at the top the winner's name, stack, seconds per epoch and speedup vs the baseline, or null.
 """
 
-from typing import Optional
+from typing import Any, Dict, Optional
 
+from theanogpu.records import ROW_FIELDS, Fastest, Report, ReportRow
 from theanogpu.results import dumps
 
-# Row fields in output order: the contract's first, then the extras.
-FIELDS = ("name", "stack", "device_requested", "device_used", "gpu_name", "cnmem", "cudnn", "epochs",
-          "seconds_per_epoch", "speedup", "status", "fallback",
-          "fastest", "host", "origin", "repeats", "backend", "spread", "warmup_seconds", "fallback_reason", "error",
-          "data", "notes", "logs")
+# Row fields in output order: the contract's first, then the extras (records.ReportRowDoc).
+FIELDS = ROW_FIELDS
 
 
 def _round(value: Optional[float], digits: int) -> Optional[float]:
     return None if value is None else round(value, digits)
 
 
-def row_document(row: dict) -> dict:
+def row_document(row: ReportRow) -> Dict[str, Any]:
     """A row with its numbers rounded for people (seconds to ms, speedups to 2 decimals)."""
-    out = {field: row.get(field) for field in FIELDS}
+    out: Dict[str, Any] = {field: row.get(field) for field in FIELDS}
     out["fastest"] = bool(row.get("fastest"))
     out["seconds_per_epoch"] = _round(row["seconds_per_epoch"], 3)
     out["speedup"] = _round(row["speedup"], 2)
@@ -32,7 +30,7 @@ def row_document(row: dict) -> dict:
     return out
 
 
-def fastest_document(summary: Optional[dict]) -> Optional[dict]:
+def fastest_document(summary: Optional[Fastest]) -> Optional[Dict[str, Any]]:
     """The report's winner, rounded like the rows (None when no row won)."""
     if not summary:
         return None
@@ -40,12 +38,12 @@ def fastest_document(summary: Optional[dict]) -> Optional[dict]:
                 speedup=_round(summary["speedup"], 2))
 
 
-def document(report: dict) -> dict:
+def document(report: Report) -> Dict[str, Any]:
     return {"baseline": report["baseline"], "baseline_index": report["baseline_index"],
             "hosts": report["hosts"], "notes": report["notes"],
             "fastest": fastest_document(report.get("fastest")),
             "rows": [row_document(row) for row in report["rows"]]}
 
 
-def render(report: dict, color: bool = False, width: int = 80) -> str:
+def render(report: Report, color: bool = False, width: int = 80) -> str:
     return dumps(document(report))

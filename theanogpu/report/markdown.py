@@ -1,8 +1,9 @@
 """Markdown report: a GitHub table (the fastest row's name in bold), the fastest row and the fallbacks and
 failures (in bold) underneath, then the legend."""
 
-from typing import List
+from typing import List, Optional
 
+from theanogpu.records import Report
 from theanogpu.report import cells
 from theanogpu.report.model import origin_label
 
@@ -16,7 +17,7 @@ def _fenced(details: List[str]) -> List[str]:
     return ["", "  ~~~~"] + details + ["  ~~~~", ""]
 
 
-def render(report: dict, color: bool = False, width: int = 80) -> str:
+def render(report: Report, color: bool = False, width: int = 80) -> str:
     if not report["rows"]:
         return "_No runs to report._\n"
     headers = (["host"] if report["show_host"] else []) + [
@@ -31,7 +32,8 @@ def render(report: dict, color: bool = False, width: int = 80) -> str:
             status = "**%s**" % status
         name = "**%s**" % row["name"] if row.get("fastest") else row["name"]
         name += " (baseline)" if index == report["baseline_index"] else ""
-        values = ([origin_label(row)] if report["show_host"] else []) + [
+        values: List[Optional[str]] = [origin_label(row)] if report["show_host"] else []
+        values += [
             name, row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
             cells.cudnn(row["cudnn"]), str(row["epochs"]), str(row["repeats"]),
             cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"]),

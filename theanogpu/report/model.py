@@ -8,10 +8,14 @@ other. Runs with the same origin, name and stack are repeats and make one row.
 
 import re
 import statistics
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, TypeVar, cast
 
 from theanogpu.devices import requested_from_flags, requested_from_name
 from theanogpu.errors import UserError
+from theanogpu.records import Fastest, ParseResult, Report, ReportRow, ResultsRecord, RunEntry, Spread
+
+T = TypeVar("T")
 
 # Worst first: a row with repeats that ended differently shows the worst status.
 STATUS_ORDER = ("failed", "timeout", "interrupted", "fallback", "skipped", "ok")
@@ -54,12 +58,12 @@ def short_dir_labels(directories: Sequence[str]) -> Dict[str, str]:
     return labels
 
 
-def run_from_log(parsed: dict, log_name: LogName, origin: Optional[str] = None) -> dict:
+def run_from_log(parsed: ParseResult, log_name: LogName, origin: Optional[str] = None) -> RunEntry:
     """A run entry for a raw log: its name comes from the file stem, its status from what it holds."""
     name, stack, repeat = log_name
     epochs = epoch_seconds(parsed)
-    run = {"variant": name, "stack": stack, "repeat": repeat, "status": "ok" if epochs else "failed",
-           "parsed": parsed, "origin": origin, "log": parsed.get("source") or name}
+    run: RunEntry = {"variant": name, "stack": stack, "repeat": repeat, "status": "ok" if epochs else "failed",
+                     "parsed": parsed, "origin": origin, "log": parsed.get("source") or name}
     requested = requested_from_name(name)
     if requested:
         run["requested_device"] = requested
@@ -70,11 +74,11 @@ def run_from_log(parsed: dict, log_name: LogName, origin: Optional[str] = None) 
     return run
 
 
-def runs_from_record(record: dict, origin: Optional[str] = None) -> List[dict]:
+def runs_from_record(record: ResultsRecord, origin: Optional[str] = None) -> List[RunEntry]:
     """The runs of a results record, each tagged with *origin* (unless it has its own)."""
     runs = []
     for run in record.get("runs", []):
-        tagged = dict(run)
+        tagged: RunEntry = dict(run)  # type: ignore[assignment]  # checked by results.validate
         tagged.setdefault("host", record.get("host"))
         if tagged.get("origin") is None:
             tagged["origin"] = origin
@@ -82,10 +86,10 @@ def runs_from_record(record: dict, origin: Optional[str] = None) -> List[dict]:
     return runs
 
 
-def epoch_seconds(parsed: Optional[dict]) -> List[float]:
+def epoch_seconds(parsed: Optional[ParseResult]) -> List[float]:
     """Seconds of each completed epoch that printed a time, in order."""
     seconds = []
-    for epoch in (parsed or {}).get("epochs") or []:
+    for epoch in (parsed.get("epochs") if parsed else None) or []:
         value = epoch.get("seconds") if isinstance(epoch, dict) else None
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and value >= 0:
             seconds.append(float(value))
@@ -110,7 +114,7 @@ def warmup_seconds(seconds: Sequence[float]) -> Optional[float]:
     return seconds[0] - statistics.median(seconds[1:])
 
 
-def _spread(values: Sequence[float], over: str) -> Optional[dict]:
+def _spread(values: Sequence[float], over: str) -> Optional[Spread]:
     if len(values) < 2:
         return None
     low, high, middle = min(values), max(values), statistics.median(values)
@@ -118,55 +122,67 @@ def _spread(values: Sequence[float], over: str) -> Optional[dict]:
     return {"over": over, "n": len(values), "min": low, "max": high, "percent": percent}
 
 
-def _first(values: Iterable[object]) -> object:
+def _first(values: Iterable[Optional[T]]) -> Optional[T]:
     for value in values:
         if value is not None:
             return value
     return None
 
 
-def _run_status(run: dict, fallback: Optional[bool]) -> str:
+def _run_status(run: RunEntry, fallback: Optional[bool]) -> str:
     status = run.get("status") or "ok"
     return "fallback" if status == "ok" and fallback else status
 
 
-def _run_fallback(parsed: dict, requested: Optional[str], used: Optional[str]) -> Optional[bool]:
+def _run_fallback(parsed: ParseResult, requested: Optional[str], used: Optional[str]) -> Optional[bool]:
     fallback = parsed.get("fallback")
     if fallback is None and requested == "gpu" and used == "cpu":
         return True
     return fallback if isinstance(fallback, bool) else None
 
 
-def _describe(run: dict) -> dict:
+@dataclass
+class _Facts:
+    """One run's facts, as a row needs them."""
+
+    run: RunEntry
+    parsed: ParseResult
+    requested: Optional[str]
+    used: Optional[str]
+    fallback: Optional[bool]
+    status: str
+    seconds: List[float]
+    median: Optional[float]
+    hostname: Optional[str]
+
+
+def _describe(run: RunEntry) -> _Facts:
     """One run's facts, with the requested device from the log, else the flags, else the name."""
-    parsed = run.get("parsed") or {}
-    flags = run.get("flags") or {}
-    requested = (parsed.get("device_requested") or requested_from_flags(flags) or run.get("requested_device"))
+    parsed = cast(ParseResult, run.get("parsed") or {})
+    requested = (parsed.get("device_requested") or requested_from_flags(run.get("flags"))
+                 or run.get("requested_device"))
     used = parsed.get("device_used")
     fallback = _run_fallback(parsed, requested, used)
     seconds = epoch_seconds(parsed)
     host = run.get("host")
-    return {
-        "run": run, "parsed": parsed, "requested": requested, "used": used, "fallback": fallback,
-        "status": _run_status(run, fallback), "seconds": seconds, "median": seconds_per_epoch(seconds),
-        "hostname": host.get("hostname") if isinstance(host, dict) else host,
-    }
+    return _Facts(run, parsed, requested, used, fallback, _run_status(run, fallback), seconds,
+                  seconds_per_epoch(seconds), host.get("hostname") if isinstance(host, dict) else host)
 
 
-def _group(runs: Sequence[dict]) -> List[List[dict]]:
-    groups: Dict[tuple, List[dict]] = {}
+def _group(runs: Sequence[RunEntry]) -> List[List[_Facts]]:
+    groups: Dict[Tuple[Any, ...], List[_Facts]] = {}
     for run in runs:
-        info = _describe(run)
-        key = (run.get("origin"), info["hostname"], run.get("variant"), run.get("stack"))
-        groups.setdefault(key, []).append(info)
-    return [sorted(group, key=lambda info: info["run"].get("repeat") or 1) for group in groups.values()]
+        facts = _describe(run)
+        key = (run.get("origin"), facts.hostname, run.get("variant"), run.get("stack"))
+        groups.setdefault(key, []).append(facts)
+    return [sorted(group, key=lambda facts: facts.run.get("repeat") or 1) for group in groups.values()]
 
 
-def _warmup(info: dict) -> Optional[float]:
-    extra = info["parsed"].get("first_epoch_extra_seconds")
+def _warmup(facts: _Facts) -> Optional[float]:
+    extra = facts.parsed.get("first_epoch_extra_seconds")
     if isinstance(extra, (int, float)) and not isinstance(extra, bool):
         return float(extra)
-    return warmup_seconds(info["seconds"])
+    return warmup_seconds(facts.seconds)
 
 
 def _cudnn(value: object) -> Optional[str]:
@@ -175,44 +191,43 @@ def _cudnn(value: object) -> Optional[str]:
     return str(value).strip()
 
 
-def _row(group: List[dict]) -> dict:
-    medians = [info["median"] for info in group if info["median"] is not None]
-    statuses = [info["status"] for info in group]
+def _row(group: List[_Facts]) -> ReportRow:
+    medians = [facts.median for facts in group if facts.median is not None]
+    statuses = [facts.status for facts in group]
     status = min(statuses, key=lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else 0)
-    fallbacks = [info["fallback"] for info in group]
+    fallbacks = [facts.fallback for facts in group]
     fallback = True if True in fallbacks else (False if False in fallbacks else None)
-    parsed = [info["parsed"] for info in group]
+    parsed = [facts.parsed for facts in group]
     first = group[0]
     if len(medians) >= 2:
         spread = _spread(medians, "repeats")
     else:
-        steady = next((steady_epochs(info["seconds"]) for info in group if info["median"] is not None), [])
+        steady = next((steady_epochs(facts.seconds) for facts in group if facts.median is not None), [])
         spread = _spread(steady, "epochs")
-    warmups = [w for w in (_warmup(info) for info in group) if w is not None]
+    warmups = [w for w in (_warmup(facts) for facts in group) if w is not None]
     notes = []
     if len(group) > 1 and len(set(statuses)) > 1:
         notes.append("repeats: " + ", ".join(statuses))
-    for info in group:
-        if info["run"].get("stopped_early") == "stable":
+    for facts in group:
+        if facts.run.get("stopped_early") == "stable":
             notes.append("stopped early: epoch times were stable")
             break
-    errors = _first(info["run"].get("error") or info["parsed"].get("error")
-                    for info in group if info["status"] not in ("ok", "fallback"))
-    if isinstance(errors, str):
-        errors = errors.splitlines()
+    found: Any = _first(facts.run.get("error") or facts.parsed.get("error")
+                        for facts in group if facts.status not in ("ok", "fallback"))
+    errors: Optional[List[str]] = found.splitlines() if isinstance(found, str) else found
     return {
-        "name": first["run"].get("variant"),
-        "stack": first["run"].get("stack"),
-        "host": first["hostname"],
-        "origin": first["run"].get("origin"),
+        "name": first.run.get("variant") or "",
+        "stack": first.run.get("stack"),
+        "host": first.hostname,
+        "origin": first.run.get("origin"),
         "repeats": len(group),
         "backend": _first(p.get("backend") for p in parsed),
-        "device_requested": _first(info["requested"] for info in group),
-        "device_used": _first(info["used"] for info in group),
+        "device_requested": _first(facts.requested for facts in group),
+        "device_used": _first(facts.used for facts in group),
         "gpu_name": _first(p.get("gpu_name") for p in parsed),
         "cnmem": _first(p.get("cnmem") for p in parsed),
         "cudnn": _cudnn(_first(p.get("cudnn") for p in parsed)),
-        "epochs": max((len(info["seconds"]) for info in group), default=0),
+        "epochs": max((len(facts.seconds) for facts in group), default=0),
         "seconds_per_epoch": statistics.median(medians) if medians else None,
         "spread": spread,
         "warmup_seconds": statistics.median(warmups) if warmups else None,
@@ -222,23 +237,23 @@ def _row(group: List[dict]) -> dict:
         "fallback": fallback,
         "fallback_reason": _first(p.get("fallback_reason") for p in parsed) if fallback else None,
         "error": list(errors) if errors else None,
-        "skip_reason": _first(info["run"].get("skip_reason") for info in group),
+        "skip_reason": _first(facts.run.get("skip_reason") for facts in group),
         "data": _first(p.get("data") for p in parsed),
         "notes": notes,
-        "logs": [info["run"].get("log") for info in group if info["run"].get("log")],
+        "logs": [log for log in (facts.run.get("log") for facts in group) if log],
     }
 
 
-def row_name(row: dict) -> str:
+def row_name(row: ReportRow) -> str:
     """``name@stack`` (or ``name``): the spelling ``--baseline`` accepts."""
     return "%s@%s" % (row["name"], row["stack"]) if row["stack"] else row["name"]
 
 
-def _matches(row: dict, name: str) -> bool:
+def _matches(row: ReportRow, name: str) -> bool:
     return name in {row["name"], row_name(row)}
 
 
-def choose_baseline(rows: Sequence[dict], name: Optional[str] = None) -> Optional[int]:
+def choose_baseline(rows: Sequence[ReportRow], name: Optional[str] = None) -> Optional[int]:
     """Index of the baseline row: the row called *name*, else the first CPU run (see module doc)."""
     if name:
         for index, row in enumerate(rows):
@@ -257,7 +272,7 @@ def choose_baseline(rows: Sequence[dict], name: Optional[str] = None) -> Optiona
     return None
 
 
-def build(runs: Sequence[dict], baseline: Optional[str] = None) -> dict:
+def build(runs: Sequence[RunEntry], baseline: Optional[str] = None) -> Report:
     """The report: ``{"baseline", "baseline_index", "rows", "hosts", "show_host", "notes", "fastest"}``.
 
     Rows keep the order in which their first run appears. Speedup is baseline seconds per epoch
@@ -296,40 +311,46 @@ def build(runs: Sequence[dict], baseline: Optional[str] = None) -> dict:
     }
 
 
-def fastest_indexes(rows: Sequence[dict]) -> List[int]:
+def fastest_indexes(rows: Sequence[ReportRow]) -> List[int]:
     """Indexes of the rows with the lowest seconds per epoch among finished, timed rows.
 
     Empty unless at least two rows compete: a lone run is not "the fastest" of anything. All rows
     of an exact tie win, so that the order of the inputs never picks a winner.
     """
-    timed = [i for i, row in enumerate(rows)
-             if row["status"] in FINISHED and row["seconds_per_epoch"] is not None]
+    timed = _finished_times(rows)
     if len(timed) < 2:
         return []
-    best = min(rows[i]["seconds_per_epoch"] for i in timed)
-    return [i for i in timed if rows[i]["seconds_per_epoch"] == best]
+    best = min(timed.values())
+    return [i for i, seconds in timed.items() if seconds == best]
+
+
+def _finished_times(rows: Sequence[ReportRow]) -> Dict[int, float]:
+    """{index: seconds per epoch} of the rows that compete for "the fastest"."""
+    return {i: spe for i, row in enumerate(rows)
+            if row["status"] in FINISHED and (spe := row["seconds_per_epoch"]) is not None}
 
 
 # Without a measured spread, a win by less than this is not told apart from noise.
 NOISE_MARGIN = 0.02
 
 
-def clear_of(rows: Sequence[dict], winners: Sequence[int]) -> Optional[bool]:
+def clear_of(rows: Sequence[ReportRow], winners: Sequence[int]) -> Optional[bool]:
     """Whether the winner is faster than the runner-up beyond the noise: their spreads (min..max
     over repeats or epochs) do not overlap, or without spreads, it wins by more than 2 %.
     None when there is no runner-up (a tie of all rows)."""
-    timed = [i for i, row in enumerate(rows) if row["status"] in FINISHED and row["seconds_per_epoch"] is not None
-             and i not in winners]
-    if not winners or not timed:
+    times = _finished_times(rows)
+    others = {i: seconds for i, seconds in times.items() if i not in winners}
+    if not winners or not others or winners[0] not in times:
         return None
-    best, runner = rows[winners[0]], min((rows[i] for i in timed), key=lambda row: row["seconds_per_epoch"])
+    runner_index = min(others, key=lambda i: others[i])
+    best, runner = rows[winners[0]], rows[runner_index]
     best_spread, runner_spread = best.get("spread"), runner.get("spread")
     if best_spread and runner_spread:
         return best_spread["max"] < runner_spread["min"]
-    return best["seconds_per_epoch"] < runner["seconds_per_epoch"] * (1 - NOISE_MARGIN)
+    return times[winners[0]] < others[runner_index] * (1 - NOISE_MARGIN)
 
 
-def fastest_summary(rows: Sequence[dict], winners: Sequence[int], baseline: Optional[int]) -> Optional[dict]:
+def fastest_summary(rows: Sequence[ReportRow], winners: Sequence[int], baseline: Optional[int]) -> Optional[Fastest]:
     """The winner as the JSON report's top-level ``fastest`` (the first one on a tie), or None.
 
     ``vs_baseline`` names the row that ``speedup`` is relative to; both are None without one.
@@ -340,20 +361,21 @@ def fastest_summary(rows: Sequence[dict], winners: Sequence[int], baseline: Opti
         return None
     row = rows[winners[0]]
     compared = row["speedup"] is not None and baseline is not None
-    return {
+    summary: Fastest = {
         "name": row["name"],
         "stack": row["stack"],
         "host": origin_label(row),
         "clear_of": clear_of(rows, winners),
         "seconds_per_epoch": row["seconds_per_epoch"],
         "speedup": row["speedup"] if compared else None,
-        "vs_baseline": row_name(rows[baseline]) if compared else None,
+        "vs_baseline": row_name(rows[baseline]) if compared and baseline is not None else None,
         "device_used": row["device_used"],
         "fallback": bool(row["fallback"]),
         "indexes": list(winners),
     }
+    return summary
 
 
-def origin_label(row: dict) -> str:
+def origin_label(row: ReportRow) -> str:
     """What tells a row's machine/date/directory apart from the others' (the "host" column)."""
     return row.get("origin") or row.get("host") or "-"

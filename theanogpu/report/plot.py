@@ -5,10 +5,11 @@ matplotlib is the optional extra ``theanogpu[plot]``; without it the command say
 
 import io
 from pathlib import Path
-from typing import Union
+from typing import Any, List, Union
 
 from theanogpu import fsutil
 from theanogpu.errors import UserError
+from theanogpu.records import Report
 from theanogpu.report import cells
 
 SUFFIXES = (".png", ".svg")
@@ -16,12 +17,12 @@ ALERT, BASELINE, NORMAL, FASTEST = "#c0392b", "#8a8a8a", "#3b6ea5", "#2e8b57"
 KIND_COLORS = {"alert": ALERT, "baseline": BASELINE, "ok": NORMAL, "fastest": FASTEST}
 
 
-def _pyplot():  # noqa: ANN202 - matplotlib's module type
+def _pyplot() -> Any:
     try:
-        import matplotlib  # noqa: PLC0415
+        import matplotlib  # an optional extra
 
         matplotlib.use("Agg")  # files only: never open a window or need a display
-        import matplotlib.pyplot as plt  # noqa: PLC0415
+        import matplotlib.pyplot as plt
     except ImportError:
         raise UserError("--plot needs matplotlib, which is not installed: pip install 'theanogpu[plot]' "
                         "(or pip install matplotlib)") from None
@@ -35,7 +36,7 @@ def check_path(path: Union[str, Path]) -> Path:
     return path
 
 
-def write_plot(report: dict, path: Union[str, Path]) -> None:
+def write_plot(report: Report, path: Union[str, Path]) -> None:
     """Draw the chart and write it to *path* atomically (format from the suffix)."""
     path = check_path(path)
     plt = _pyplot()
@@ -44,7 +45,7 @@ def write_plot(report: dict, path: Union[str, Path]) -> None:
     if not rows:
         raise UserError("--plot=%s: no run has an epoch time to plot" % path)
     labels = [cells.label(report, row) for row in rows]
-    values = [row["seconds_per_epoch"] for row in rows]
+    values: List[float] = [row["seconds_per_epoch"] or 0.0 for row in rows]
     colors = [KIND_COLORS[cells.bar_kind(report, i)] for i in indexes]
     figure, axes = plt.subplots(figsize=(8, 1.2 + 0.5 * len(rows)))
     try:
@@ -54,8 +55,8 @@ def write_plot(report: dict, path: Union[str, Path]) -> None:
         axes.set_yticklabels(labels)
         axes.set_xlabel("seconds per epoch (shorter is faster)")
         axes.set_xlim(0, max(values) * 1.3)
-        for position, row in zip(positions, rows):
-            axes.text(row["seconds_per_epoch"], position, "  " + cells.bar_label(row, "  "), va="center")
+        for position, row, value in zip(positions, rows, values):
+            axes.text(value, position, "  " + cells.bar_label(row, "  "), va="center")
         axes.set_title("theanogpu: seconds per epoch")
         figure.tight_layout()
         _save(figure, path)
@@ -63,7 +64,7 @@ def write_plot(report: dict, path: Union[str, Path]) -> None:
         plt.close(figure)
 
 
-def _save(figure: object, path: Path) -> None:
+def _save(figure: Any, path: Path) -> None:
     fmt = path.suffix.lower().lstrip(".")
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt)

@@ -10,6 +10,7 @@ on a terminal).
 import textwrap
 from typing import Callable, List, Optional, Tuple
 
+from theanogpu.records import Report, ReportRow
 from theanogpu.report import cells
 from theanogpu.report.model import origin_label
 
@@ -20,7 +21,7 @@ FASTEST_MARK = " *"
 
 
 class Column:
-    def __init__(self, header: str, cell: Callable[[dict], Optional[str]], right: bool = False,
+    def __init__(self, header: str, cell: Callable[[ReportRow], Optional[str]], right: bool = False,
                  shrink_to: int = 0, optional: bool = False) -> None:
         self.header = header
         self.cell = cell
@@ -29,37 +30,38 @@ class Column:
         self.optional = optional  # may be left out of a narrow table (the JSON report has it)
 
 
-def _device(row: dict) -> Optional[str]:
+def _device(row: ReportRow) -> Optional[str]:
     text = cells.device(row)
     # "cpu (asked gpu)" is too wide for a column; the "!!" note under the table says it in full.
     return row["device_used"] + "!!" if row["fallback"] and row["device_used"] else text
 
 
-def _name(row: dict) -> str:
+def _name(row: ReportRow) -> str:
     return row["name"] + (FASTEST_MARK if row.get("fastest") else "")
 
 
-def _one_stack(rows: List[dict]) -> Optional[str]:
+def _one_stack(rows: List[ReportRow]) -> Optional[str]:
     """The stack when every row ran on the same one: then it is said once, not in a column."""
     stacks = {row["stack"] for row in rows}
     return stacks.pop() if len(stacks) == 1 else None
 
 
-def _columns(report: dict) -> List[Column]:
+def _columns(report: Report) -> List[Column]:
     rows = report["rows"]
     columns = []
     if report["show_host"]:
         columns.append(Column("host", origin_label, shrink_to=10))
     columns.append(Column("name", _name, shrink_to=10))
-    optional = [
-        (Column("stack", lambda r: r["stack"], shrink_to=6), "stack"),
-        (Column("device", _device), None),
-        (Column("GPU", lambda r: cells.gpu(r["gpu_name"]), shrink_to=8), "gpu_name"),
-        (Column("CNMeM", lambda r: cells.cnmem(r["cnmem"])), "cnmem"),
-        (Column("cuDNN", lambda r: cells.cudnn(r["cudnn"])), "cudnn"),
+    # Columns shown only when some row has a value (the stack column: when rows differ in it).
+    optional: List[Tuple[Column, bool]] = [
+        (Column("stack", lambda r: r["stack"], shrink_to=6),
+         any(row["stack"] for row in rows) and not _one_stack(rows)),
+        (Column("device", _device), True),
+        (Column("GPU", lambda r: cells.gpu(r["gpu_name"]), shrink_to=8), any(row["gpu_name"] for row in rows)),
+        (Column("CNMeM", lambda r: cells.cnmem(r["cnmem"])), any(row["cnmem"] for row in rows)),
+        (Column("cuDNN", lambda r: cells.cudnn(r["cudnn"])), any(row["cudnn"] for row in rows)),
     ]
-    columns += [column for column, key in optional if key is None or any(row[key] for row in rows)
-                and not (key == "stack" and _one_stack(rows))]
+    columns += [column for column, shown in optional if shown]
     columns.append(Column("epochs", lambda r: str(r["epochs"]), right=True))
     if any(row["repeats"] > 1 for row in rows):
         columns.append(Column("runs", lambda r: str(r["repeats"]), right=True))
@@ -116,14 +118,14 @@ def _paint(text: str, style: str, color: bool) -> str:
     return style + text + RESET if color and style else text
 
 
-def _row_style(row: dict) -> str:
+def _row_style(row: ReportRow) -> str:
     """Red for trouble (even on a winner: a fallback's time is no GPU's), green for the winner."""
     if cells.alert(row):
         return RED
     return GREEN if row.get("fastest") else ""
 
 
-def _table(report: dict, width: int, color: bool) -> List[str]:
+def _table(report: Report, width: int, color: bool) -> List[str]:
     columns = _columns(report)
     table = [[column.header for column in columns]]
     table += [[column.cell(row) or "-" for column in columns] for row in report["rows"]]
@@ -143,7 +145,7 @@ def _table(report: dict, width: int, color: bool) -> List[str]:
     return lines
 
 
-def _blocks(report: dict, columns: List[Column], table: List[List[str]], color: bool) -> List[str]:
+def _blocks(report: Report, columns: List[Column], table: List[List[str]], color: bool) -> List[str]:
     """One short block per row, for terminals too narrow for the table."""
     lines = []
     key_width = max(len(column.header) for column in columns)
@@ -156,7 +158,7 @@ def _blocks(report: dict, columns: List[Column], table: List[List[str]], color: 
     return lines
 
 
-def render(report: dict, color: bool = False, width: int = 80) -> str:
+def render(report: Report, color: bool = False, width: int = 80) -> str:
     if not report["rows"]:
         return "no runs to report\n"
     lines = _table(report, width, color)

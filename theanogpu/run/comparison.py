@@ -10,11 +10,12 @@ import contextlib
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from theanogpu import results
 from theanogpu.clock import utc_now
 from theanogpu.logparse import keras, parse_path
+from theanogpu.records import ResultsRecord, RunEntry
 from theanogpu.run.launcher import Job, Launcher, Outcome, StopFlag
 from theanogpu.run.plan import PlannedRun, epoch_durations, finished_keys, is_stable
 from theanogpu.run.progress import CompareProgress
@@ -28,7 +29,7 @@ class Summary:
     """How a comparison ended."""
 
     results_path: Path
-    record: Dict[str, Any]
+    record: ResultsRecord
     interrupted: bool
 
     @property
@@ -83,7 +84,7 @@ class Comparison:
         self.until_stable = until_stable
         self.results_path = out / "results.json"
         self.stop = StopFlag()  # the harness's own stop: Ctrl-C, SIGTERM
-        self.record: Dict[str, Any] = {}
+        self.record: ResultsRecord = {}
         self._running: Dict[str, _Running] = {}
 
     # -- the loop --------------------------------------------------------------------------------
@@ -95,13 +96,18 @@ class Comparison:
         with _signals_set(self.stop):
             self.progress.start(len(self.planned), len(self.planned) - len(todo), self.out)
             try:
-                with contextlib.closing(self.launcher.execute(self._jobs(todo), self)) as finished:
+                finished = self.launcher.execute(self._jobs(todo), self)
+                try:
                     for job, outcome in finished:
                         entry = self._entry(job, outcome)
                         self._save(entry)
                         if entry["status"] == "interrupted":
                             interrupted = True
                             break
+                finally:
+                    close = getattr(finished, "close", None)  # a generator: let the launcher clean up
+                    if close is not None:
+                        close()
             finally:
                 self.progress.close()
         done = finished_keys(self.record["runs"])
@@ -116,8 +122,10 @@ class Comparison:
                 return
             if planned.skip:
                 self.progress.run_skipped(planned.label, planned.skip)
-                self._save(dict(_base_entry(planned), status="skipped", exit_code=None, wall_seconds=0.0, log=None,
-                                parsed=None, skip_reason=planned.skip))
+                entry = _base_entry(planned)
+                entry.update({"status": "skipped", "exit_code": None, "wall_seconds": 0.0, "log": None,
+                              "parsed": None, "skip_reason": planned.skip})
+                self._save(entry)
                 continue
             yield self._job(planned)
 
@@ -139,7 +147,7 @@ class Comparison:
         self._running[job.label].watch(t, stream, text)
 
     # -- records ---------------------------------------------------------------------------------
-    def _entry(self, job: Job, outcome: Outcome) -> Dict[str, Any]:
+    def _entry(self, job: Job, outcome: Outcome) -> RunEntry:
         running = self._running.pop(job.label)
         planned, watch = running.planned, running.watch
         status = outcome.status
@@ -160,12 +168,12 @@ class Comparison:
         self.progress.run_finished(job.label, entry)
         return entry
 
-    def _save(self, entry: Dict[str, Any]) -> None:
+    def _save(self, entry: RunEntry) -> None:
         results.replace_run(self.record, entry)
         results.save(self.results_path, self.record)
 
 
-def _base_entry(planned: PlannedRun) -> Dict[str, Any]:
+def _base_entry(planned: PlannedRun) -> RunEntry:
     return {"variant": planned.variant.name, "stack": planned.stack.name, "flags": planned.flags,
             "env": planned.env, "variant_keys": planned.variant.written(),
             "backend": planned.stack.keras_backend, "requested_device": planned.variant.requested_device,

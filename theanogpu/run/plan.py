@@ -1,9 +1,10 @@
 """PURE: which runs a comparison makes, in which order, and with which flags per stack."""
 
 from dataclasses import dataclass, field, replace
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from theanogpu.backends import translate_variant
+from theanogpu.records import RunEntry
 from theanogpu.stacks.target import StackTarget
 from theanogpu.variants import Variant
 
@@ -32,7 +33,7 @@ class PlannedRun:
 
     @property
     def label(self) -> str:
-        """``variant@stack`` plus ``#repeat`` when a variant runs more than once (CONTRACT log names)."""
+        """``variant@stack`` plus ``#repeat`` when a variant runs more than once: names its log and files."""
         base = "%s@%s" % (self.variant.name, safe_stack_label(self.stack.name))
         return base + ("#%d" % self.repeat if self.repeats > 1 else "")
 
@@ -84,7 +85,7 @@ def wants_auto_blas(variants: Sequence[Variant]) -> bool:
     return any(variant.flags.get("blas.ldflags") == AUTO for variant in variants)
 
 
-def finished_keys(records: Iterable[dict]) -> set:
+def finished_keys(records: Iterable[RunEntry]) -> Set[Tuple[Any, ...]]:
     """Runs of an earlier (interrupted) comparison that need not run again: they ended on their own."""
     return {(r.get("variant"), r.get("stack"), r.get("repeat", 1)) for r in records
             if r.get("status") in ("ok", "failed", "timeout", "skipped")}

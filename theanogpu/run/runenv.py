@@ -31,7 +31,7 @@ class RunCommand:
 def keras_json(floatx: Optional[str], backend: str) -> dict:
     """A keras.json that every Keras 1.x-3.x accepts (each ignores the other's ordering key).
 
-    Keras sets theano.config.floatX from its own ``floatx`` (reference §7.4), so it must follow the
+    Keras sets theano.config.floatX from its own ``floatx`` (its backend sets it at import), so it must follow the
     variant's floatX or a float64 variant would silently run in float32.
     """
     floatx = floatx_name(floatx or "float32")

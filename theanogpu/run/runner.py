@@ -141,6 +141,7 @@ def run_process(
     pgid = proc.pid
     tail: Deque[str] = collections.deque(maxlen=TAIL_LINES)
     splitters = {"o": _LineSplitter(), "e": _LineSplitter()}
+    assert proc.stdout is not None and proc.stderr is not None
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ, "o")
     selector.register(proc.stderr, selectors.EVENT_READ, "e")

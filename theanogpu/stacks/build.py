@@ -174,7 +174,7 @@ def build_venv(spec: StackSpec, venv: Path, base: Path, version: Sequence[int], 
     prefix = spec.name + ": "
     try:
         log.write("stack %s from %s, spec %s, base interpreter %s (%d.%d.%d)"
-                  % ((spec.name, spec.source, spec.spec_hash(), base) + tuple(version)))
+                  % (spec.name, spec.source, spec.spec_hash(), base, version[0], version[1], version[2]))
         _run_step([str(base), "-m", "venv", str(venv)], log, "creating venv with Python %d.%d.%d"
                   % tuple(version), progress, prefix)
         python = stack_python(venv)

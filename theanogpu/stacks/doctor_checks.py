@@ -1,6 +1,7 @@
 """PURE: probe facts (the JSON of theanogpu/child/probe.py) in, findings with their fixes out.
 
-Each rule encodes one incompatibility from the reference (§5, §6, §7.2): which versions it hits,
+Each rule encodes one incompatibility, as Theano's, Keras's and NumPy's own sources and issue trackers
+show it: which versions it hits,
 what the user sees, and what to do. Severity:
   error    the stack cannot do what it is for (Theano fails to import, Keras breaks on common layers,
            or a GPU is present and will not be used)  -> doctor exits 1
@@ -17,12 +18,10 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from theanogpu.frameworks import KERAS3_BACKENDS, LABELS, MODERN
+
 SEVERITIES = ("error", "warning", "notice", "info")
 Version = Tuple[int, ...]
-FRAMEWORKS = ("torch", "jax", "tensorflow")
-FRAMEWORK_NAMES = {"torch": "PyTorch", "jax": "JAX", "tensorflow": "TensorFlow"}
-# The backends Keras 3 knows; numpy needs nothing more, openvino is not probed.
-KERAS3_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class Framework:
 
     @property
     def label(self) -> str:
-        return FRAMEWORK_NAMES.get(self.name, self.name)
+        return LABELS.get(self.name, self.name)
 
     @property
     def hides_gpus(self) -> bool:
@@ -107,7 +106,7 @@ def _framework(name: str, data: Dict[str, Any]) -> Framework:
 def frameworks_from_probe(probe: Dict[str, Any]) -> Tuple[Framework, ...]:
     """The modern frameworks the probe found, in a fixed order; () for a Theano-only environment."""
     found = probe.get("frameworks") or {}
-    return tuple(_framework(name, found[name]) for name in FRAMEWORKS if isinstance(found.get(name), dict))
+    return tuple(_framework(name, found[name]) for name in MODERN if isinstance(found.get(name), dict))
 
 
 @dataclass(frozen=True)
@@ -279,7 +278,7 @@ def _scan_py37(f: Facts) -> Optional[Finding]:
     return Finding("warning", "py37-scan",
                    "Theano %s's bundled scan C code does not compile on Python %d.%d "
                    "(PyThreadState has no member exc_type): models that use scan (RNN, LSTM) fail"
-                   % ((_v(f.theano),) + f.python[:2]),
+                   % (_v(f.theano), f.python[0], f.python[1]),
                    "use Python 3.6, or THEANO_FLAGS=linker=py (slow pure-Python scan), or Theano 1.0.3+")
 
 

@@ -1,0 +1,155 @@
+"""The comparison loop (run/comparison.py) with a fake launcher: resume, interrupt, stop early, skip.
+
+A fake launcher stands in for the process runner here only: it writes scripted output lines to
+each job's log and reports an outcome, so the loop's own rules (what is recorded, when results.json
+is written, what a resume runs again) are tested in milliseconds. The real runner has its own tests
+(test_runner.py) and compare runs real processes end to end in test_compare_cli.py.
+"""
+
+import io
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from theanogpu.run import CompareProgress, Comparison, Launcher, Outcome, plan_runs
+from theanogpu.run.logfile import RunLog
+from theanogpu.run.plan import StackTarget
+from theanogpu.variants import parse_variant_spec
+
+STACK = StackTarget("fake", None, "theano", python=Path(sys.executable))
+KERAS_EPOCHS = [(0.1, "o", "Train on 64 samples"), (0.2, "o", "Epoch 1/2"),
+                (2.2, "o", "64/64 [==============================] - 2s - loss: 1.0"), (2.3, "o", "Epoch 2/2"),
+                (3.3, "o", "64/64 [==============================] - 1s - loss: 0.9")]
+
+
+class FakeLauncher(Launcher):
+    """Runs nothing: each job "prints" its scripted lines, then ends as the script says.
+
+    ``script[label]`` is (lines, status, exit_code); status "sigint" interrupts the comparison the way
+    Ctrl-C does (a real SIGINT to this process) in the middle of the job.
+    """
+
+    name = "fake"
+
+    def __init__(self, script):
+        self.script = script
+        self.launched = []
+
+    def execute(self, jobs, events):
+        for job in jobs:
+            self.launched.append(job.label)
+            events.started(job)
+            lines, status, code = self.script.get(job.label, (KERAS_EPOCHS, "ok", 0))
+            with RunLog(job.log_path) as log:
+                for t, stream, text in lines:
+                    log.write(t, stream, text)
+                    events.line(job, t, stream, text)
+                    if job.stop.is_set():  # --until-stable (or Ctrl-C) stops the job between lines
+                        status, code = "interrupted", -15
+                        break
+                if status == "sigint":
+                    os.kill(os.getpid(), signal.SIGINT)
+                    assert job.stop.is_set()
+                    status, code = "interrupted", -2
+            yield job, Outcome(status, code, lines[-1][0] if lines else 0.0, [text for _, _, text in lines])
+
+
+def comparison(tmp_path, launcher, specs=("cpu:device=cpu", "gpu:device=gpu", "big:device=gpu,lib.cnmem=0.8"),
+               until_stable=False, repeats=1):
+    variants = [parse_variant_spec(spec) for spec in specs]
+    planned = plan_runs(variants, [STACK], repeats)
+    script = tmp_path / "train.py"
+    script.write_text("print('never run')\n")
+    return Comparison(planned, script, ["--epochs", "2"], tmp_path / "out", launcher,
+                      CompareProgress(io.StringIO(), live=False), until_stable=until_stable)
+
+
+def recorded(tmp_path):
+    return json.loads((tmp_path / "out" / "results.json").read_text())["runs"]
+
+
+def test_every_run_is_parsed_and_recorded(tmp_path):
+    summary = comparison(tmp_path, FakeLauncher({})).run()
+    assert not summary.interrupted and not summary.failed
+    runs = recorded(tmp_path)
+    assert [(r["variant"], r["status"]) for r in runs] == [("cpu", "ok"), ("gpu", "ok"), ("big", "ok")]
+    # Epoch times from the timestamps of the headers, parsed from the log the launcher wrote.
+    assert [e["seconds"] for e in runs[0]["parsed"]["epochs"]] == [2.0, 1.0]
+    assert runs[1]["flags"] == {"device": "gpu"} and runs[2]["command"].startswith("env ")
+    assert (tmp_path / "out" / "gpu@fake.log").read_text().startswith("[     0.100 o] Train on 64 samples")
+
+
+def test_ctrl_c_keeps_finished_runs_and_resume_runs_only_the_rest(tmp_path):
+    first = FakeLauncher({"gpu@fake": (KERAS_EPOCHS[:3], "sigint", None)})
+    summary = comparison(tmp_path, first).run()
+    assert summary.interrupted
+    assert first.launched == ["cpu@fake", "gpu@fake"]  # nothing started after Ctrl-C
+    assert [(r["variant"], r["status"]) for r in recorded(tmp_path)] == [("cpu", "ok"), ("gpu", "interrupted")]
+    # The handlers are the caller's again: a SIGINT now would be a KeyboardInterrupt, not a stop.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    cpu_entry = recorded(tmp_path)[0]
+    second = FakeLauncher({})
+    summary = comparison(tmp_path, second).run()
+    assert second.launched == ["gpu@fake", "big@fake"] and not summary.interrupted
+    runs = recorded(tmp_path)
+    assert [(r["variant"], r["status"]) for r in runs] == [("cpu", "ok"), ("gpu", "ok"), ("big", "ok")]
+    assert runs[0] == cpu_entry  # a finished run is kept as it was, not run again
+
+
+def test_failed_and_timed_out_runs_are_recorded_with_their_last_lines(tmp_path):
+    crash = [(0.1, "e", "Traceback (most recent call last):"), (0.2, "e", "MemoryError: out of memory")]
+    launcher = FakeLauncher({"gpu@fake": (crash, "failed", 3), "big@fake": (KERAS_EPOCHS[:2], "timeout", -9)})
+    summary = comparison(tmp_path, launcher).run()
+    assert summary.failed and not summary.interrupted
+    runs = {r["variant"]: r for r in recorded(tmp_path)}
+    assert runs["gpu"]["status"] == "failed" and runs["gpu"]["exit_code"] == 3
+    assert runs["gpu"]["error"][-1] == "MemoryError: out of memory"
+    assert runs["big"]["status"] == "timeout"
+
+
+def test_until_stable_stops_a_run_once_its_epochs_agree(tmp_path):
+    steady = [(0.0, "o", "Epoch 1/50")]
+    for epoch in range(2, 51):
+        steady.append((epoch * 1.0 + 3.0, "o", "Epoch %d/50" % epoch))
+    launcher = FakeLauncher({"cpu@fake": (steady, "ok", 0)})
+    comparison(tmp_path, launcher, specs=("cpu:device=cpu",), until_stable=True).run()
+    (run,) = recorded(tmp_path)
+    assert run["status"] == "ok" and run["stopped_early"] == "stable"
+    lines = (tmp_path / "out" / "cpu@fake.log").read_text().splitlines()
+    assert 5 <= len(lines) < 10  # stopped after three steady epochs, not after 50
+
+
+def test_skipped_variants_are_recorded_without_launching(tmp_path):
+    launcher = FakeLauncher({})
+    comparison(tmp_path, launcher, specs=("cpu:device=cpu", "tf:device=gpu,backends=tensorflow")).run()
+    assert launcher.launched == ["cpu@fake"]
+    runs = {r["variant"]: r for r in recorded(tmp_path)}
+    assert runs["tf"]["status"] == "skipped" and "tensorflow" in runs["tf"]["skip_reason"]
+
+
+def test_sigterm_is_an_interrupt_too(tmp_path):
+    class Terminating(FakeLauncher):
+        def execute(self, jobs, events):
+            for job, outcome in super().execute(jobs, events):
+                if job.label == "cpu@fake":
+                    os.kill(os.getpid(), signal.SIGTERM)
+                yield job, outcome
+
+    summary = comparison(tmp_path, Terminating({})).run()
+    assert summary.interrupted
+    assert [r["variant"] for r in recorded(tmp_path)] == ["cpu"]
+
+
+@pytest.mark.parametrize("repeats", [2])
+def test_repeats_interleave_and_resume_by_repeat(tmp_path, repeats):
+    launcher = FakeLauncher({"gpu@fake#2": (KERAS_EPOCHS[:1], "sigint", None)})
+    comparison(tmp_path, launcher, specs=("cpu:device=cpu", "gpu:device=gpu"), repeats=repeats).run()
+    assert launcher.launched == ["cpu@fake#1", "gpu@fake#1", "cpu@fake#2", "gpu@fake#2"]
+    again = FakeLauncher({})
+    comparison(tmp_path, again, specs=("cpu:device=cpu", "gpu:device=gpu"), repeats=repeats).run()
+    assert again.launched == ["gpu@fake#2"]

@@ -1,0 +1,190 @@
+"""PURE: the records that flow through theanogpu, typed in one place.
+
+variants -> runs -> logs -> ``ParseResult`` (logparse) -> ``RunEntry`` (results.json) ->
+``ReportRow`` / ``Report`` (report.model) -> renderers. Each is a TypedDict: at run time a plain dict
+(what JSON gives and takes), for mypy a record whose every field is spelled once, here. The JSON and
+CSV reports derive their columns from ``ReportRowDoc``.
+
+Records read back from a results.json may come from another version of the tool: readers use
+``.get`` for every key that a record declares optional (``total=False``).
+"""
+
+from typing import Any, Dict, List, Optional, TypedDict
+
+# --------------------------------------------------------------------------------- parse results
+
+
+class Cnmem(TypedDict, total=False):
+    """The memory pool as the log prints it: CNMeM (0.8/0.9) or gpuarray preallocation (0.9/1.0)."""
+
+    enabled: bool
+    fraction: Optional[float]  # 0.8 for "80.0% of memory"
+    megabytes: Optional[float]
+    preallocated_mb: int
+    total_mb: int
+
+
+class Epoch(TypedDict, total=False):
+    epoch: int
+    of: Optional[int]
+    seconds: Optional[float]  # measured from timestamps when the log has them, else as printed
+    metrics: Dict[str, Optional[float]]
+    printed_seconds: Optional[float]  # what the progress line said (Keras prints whole seconds)
+    seconds_per_step: Optional[float]
+    target: Optional[int]  # the N of N/N
+    origin: str  # which form the epoch came from (keras, tqdm, loop ...)
+
+
+class GpuDevice(TypedDict):
+    device: str
+    context: Optional[str]
+    name: Optional[str]
+
+
+class _ParseCore(TypedDict):
+    """The fields `theanogpu parse --format json` promises for every log."""
+
+    source: Optional[str]
+    backend: Optional[str]
+    device_requested: Optional[str]
+    device_used: Optional[str]
+    gpu_name: Optional[str]
+    cnmem: Optional[Cnmem]
+    cudnn: Optional[str]
+    fallback: Optional[bool]
+    epochs: List[Epoch]
+    warnings: List[str]
+
+
+class ParseResult(_ParseCore, total=False):
+    """The parse object plus theanogpu's extra fields (documented in logparse/__init__.py)."""
+
+    fallback_reason: Optional[str]
+    error: Optional[str]
+    last_exception: Optional[str]
+    keras_backend: Optional[str]
+    gpu_devices: List[GpuDevice]
+    preallocated: Optional[Dict[str, Any]]
+    allocation_cache: Optional[bool]
+    samples: Optional[Dict[str, Any]]
+    first_epoch_extra_seconds: Optional[float]
+    timestamped: bool
+    seconds_before_first_epoch: Optional[float]
+    log_seconds: Optional[float]
+    device_info: Optional[Dict[str, Any]]
+    run_info: Optional[Dict[str, Any]]
+    result_info: Optional[Dict[str, Any]]
+    data: Optional[Dict[str, Any]]
+    synthetic_data: Optional[bool]
+    script_seconds: Optional[float]
+    script_timing: Optional[str]
+
+
+# ------------------------------------------------------------------------------- results.json
+
+
+class RunEntry(TypedDict, total=False):
+    """One run in results.json (schema 1), and what report.model adds to it."""
+
+    variant: str
+    stack: Optional[str]
+    repeat: int
+    status: str  # ok | failed | timeout | interrupted | skipped
+    exit_code: Optional[int]
+    wall_seconds: float
+    log: Optional[str]
+    parsed: Optional[ParseResult]
+    flags: Dict[str, str]  # THEANO_FLAGS as set (Theano stacks)
+    env: Dict[str, str]  # what the variant set besides THEANO_FLAGS
+    variant_keys: Dict[str, str]  # the variant as the matrix wrote it
+    backend: str
+    requested_device: Optional[str]
+    notes: List[str]
+    started: str
+    command: str  # one shell line that reproduces the run
+    stopped_early: str  # "stable": --until-stable ended it
+    error: List[str]  # a failed run's last lines, its error first
+    skip_reason: Optional[str]
+    # Added when a report reads the run: where it came from, and the machine's record.
+    origin: Optional[str]
+    host: Any
+
+
+class ResultsRecord(TypedDict, total=False):
+    schema: int
+    created: str
+    updated: str
+    host: Dict[str, Any]
+    runs: List[RunEntry]
+
+
+# --------------------------------------------------------------------------------------- report
+
+
+class Spread(TypedDict):
+    over: str  # repeats | epochs
+    n: int
+    min: float
+    max: float
+    percent: Optional[float]
+
+
+class ReportRowDoc(TypedDict):
+    """A report row as the JSON report gives it, fields in output order (the contract's first)."""
+
+    name: str
+    stack: Optional[str]
+    device_requested: Optional[str]
+    device_used: Optional[str]
+    gpu_name: Optional[str]
+    cnmem: Optional[Cnmem]
+    cudnn: Optional[str]
+    epochs: int
+    seconds_per_epoch: Optional[float]
+    speedup: Optional[float]
+    status: str
+    fallback: Optional[bool]
+    fastest: bool
+    host: Optional[str]
+    origin: Optional[str]
+    repeats: int
+    backend: Optional[str]
+    spread: Optional[Spread]
+    warmup_seconds: Optional[float]
+    fallback_reason: Optional[str]
+    error: Optional[List[str]]
+    data: Optional[Dict[str, Any]]
+    notes: List[str]
+    logs: List[str]
+
+
+class ReportRow(ReportRowDoc):
+    """One row of the report model: variant x stack x machine, its repeats folded in."""
+
+    skip_reason: Optional[str]
+
+
+class Fastest(TypedDict):
+    name: str
+    stack: Optional[str]
+    host: str
+    clear_of: Optional[bool]
+    seconds_per_epoch: Optional[float]
+    speedup: Optional[float]
+    vs_baseline: Optional[str]
+    device_used: Optional[str]
+    fallback: bool
+    indexes: List[int]
+
+
+class Report(TypedDict):
+    baseline: Optional[str]
+    baseline_index: Optional[int]
+    rows: List[ReportRow]
+    hosts: List[str]
+    show_host: bool
+    notes: List[str]
+    fastest: Optional[Fastest]
+
+
+ROW_FIELDS = tuple(ReportRowDoc.__annotations__)

@@ -59,6 +59,7 @@ class Target:
     label: str
     stack: stacks.Stack
     probe: Optional[Dict[str, Any]] = None
+    facts: Optional[doctor_checks.Facts] = None  # from the probe, pulled out once
     findings: List[doctor_checks.Finding] = field(default_factory=list)
 
     @property
@@ -93,7 +94,8 @@ def _probe_target(target: Target, timeout: float, display: StatusLine) -> None:
     if "probe_error" in target.probe:
         target.findings.append(doctor_checks.Finding("error", "probe-failed", target.probe["probe_error"]))
         return
-    target.findings = doctor_checks.check(target.probe) + target.findings
+    target.facts = doctor_checks.facts_from_probe(target.probe)
+    target.findings = doctor_checks.check_facts(target.facts) + target.findings
     target.findings.sort(key=lambda finding: doctor_checks.SEVERITIES.index(finding.severity))
 
 
@@ -103,10 +105,6 @@ def _pkg(probe: Dict[str, Any], name: str) -> str:
         return str(entry["version"])
     error = entry.get("error") or "not installed"
     return "not installed" if "No module named" in error or error == "not installed" else error
-
-
-def _is_modern(probe: Dict[str, Any]) -> bool:
-    return doctor_checks.facts_from_probe(probe).modern
 
 
 def _yes_no(value: Any) -> str:
@@ -144,9 +142,8 @@ def _gpu_options_line(data: Dict[str, Any]) -> str:
     return "GPU client options (as JAX derives them): %s" % ", ".join(shown)
 
 
-def _describe_modern(probe: Dict[str, Any]) -> List[str]:
+def _describe_modern(probe: Dict[str, Any], facts: doctor_checks.Facts) -> List[str]:
     """Versions, Keras 3's backend and, per framework, its build and the GPUs it sees (or why none)."""
-    facts = doctor_checks.facts_from_probe(probe)
     keras = probe.get("keras_backend") or {}
     frameworks = probe.get("frameworks") or {}
     lines = ["  Python     %s (%s)" % (probe["python"]["version"], probe["python"]["executable"]),
@@ -173,8 +170,8 @@ def _describe_modern(probe: Dict[str, Any]) -> List[str]:
 def _describe(target: Target) -> List[str]:
     lines = ["%s  %s" % (target.label, target.location)]
     probe = target.probe
-    if probe and "probe_error" not in probe and _is_modern(probe):
-        lines.extend(_describe_modern(probe))
+    if probe and target.facts is not None and target.facts.modern:
+        lines.extend(_describe_modern(probe, target.facts))
     elif probe and "probe_error" not in probe:
         theano = probe.get("theano") or {}
         config = theano.get("config") or {}

@@ -530,7 +530,11 @@ FRAMEWORK_RULES = tuple(_each(rule) for rule in (
 
 def check(probe: Dict[str, Any]) -> List[Finding]:
     """Every finding for one probed environment, most severe first (stable within a severity)."""
-    facts = facts_from_probe(probe)
+    return check_facts(facts_from_probe(probe))
+
+
+def check_facts(facts: Facts) -> List[Finding]:
+    """``check`` for facts already pulled out of the probe."""
     findings = [finding for finding in (rule(facts) for rule in RULES) if finding is not None]
     findings.extend(finding for rule in FRAMEWORK_RULES for finding in rule(facts))
     return sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity))

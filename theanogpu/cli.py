@@ -15,6 +15,7 @@ import docopt
 
 from theanogpu import __version__
 from theanogpu.errors import UserError, WorkFailed
+from theanogpu.streams import guarded_std_streams
 
 COMMANDS = ("config", "compare", "parse", "report", "stack", "doctor")
 _TAIL = """Run `theanogpu COMMAND --help` for a command's options and examples.
@@ -50,14 +51,15 @@ def _fail(message: str, code: int) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
-    except BrokenPipeError:
-        # `theanogpu compare --help | head` closes the pipe early; that is not an error. Point stdout
-        # at /dev/null so that the interpreter's final flush does not raise again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+    # A reader that goes away (`| head`) silences output; it never changes what is done or the status.
+    with guarded_std_streams():
+        try:
+            return _main(list(sys.argv[1:] if argv is None else argv))
+        except BrokenPipeError:
+            # Only a write outside the guarded streams gets here (a library writing to fd 1 itself).
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 0
 
 
 def _main(argv: List[str]) -> int:

@@ -56,3 +56,23 @@ def collect() -> dict:
         "os": platform.platform(),
         "python": platform.python_version(),
     }
+
+
+_NVCC_RELEASE = re.compile(r"release (\d+(?:\.\d+)*)")
+
+
+def nvcc_facts(path_variable: Optional[str], timeout: float = 20.0) -> Optional[dict]:
+    """``{"path", "release"}`` of the nvcc a run with this PATH finds first, or None when there is none.
+
+    Theano 0.8/0.9 say "nvcc compiler not found" when they cannot parse nvcc's version (CUDA >= 11):
+    knowing which nvcc was really there lets the report say what is wrong instead.
+    """
+    nvcc = shutil.which("nvcc", path=path_variable)
+    if nvcc is None:
+        return None
+    try:
+        proc = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.SubprocessError):
+        return {"path": nvcc, "release": None}
+    match = _NVCC_RELEASE.search(proc.stdout)
+    return {"path": nvcc, "release": match.group(1) if match else None}

@@ -105,6 +105,10 @@ class RunEntry(TypedDict, total=False):
     stopped_early: str  # "stable": --until-stable ended it
     error: List[str]  # a failed run's last lines, its error first
     skip_reason: Optional[str]
+    identity: Dict[str, Any]  # what makes it this run (run/identity.py): a resume keeps it only if equal
+    identity_hash: str
+    datasets: List[str]  # the user's dataset caches the run could read (run/datasets.py)
+    dataset_changes: List[str]  # files of those caches that changed during the run
     # Added when a report reads the run: where it came from, and the machine's record.
     origin: Optional[str]
     host: Any

@@ -159,3 +159,39 @@ def test_error_lines_keep_the_headline_a_stack_dump_pushed_out():
     lines = error_lines(tail, "Fatal Python error: PyEval_SaveThread: NULL tstate")
     assert lines[0].startswith("Fatal Python error") and len(lines) == 6
     assert error_lines(["a", "ValueError: x"], "ValueError: x") == ["a", "ValueError: x"]
+
+
+@pytest.mark.parametrize("mode, status", [("", 0), ("crash", 1)])
+def test_a_reader_that_goes_away_costs_no_run_and_keeps_the_status(tmp_path, mode, status):
+    """`compare ... 2>&1 | head -2`: every run still runs, results.json is complete, the status is true."""
+    argv = [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script", str(STUB),
+            "--out", str(tmp_path / "out"), "--epochs", "2"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=dict(os.environ, STUB_MODE=mode))
+    first = [proc.stdout.readline() for _ in range(2)]
+    proc.stdout.close()  # the reader goes away before the first run ended
+    assert proc.wait(timeout=120) == status
+    assert b"runs, output in" in first[0]
+    runs = results(tmp_path)["runs"]
+    assert [run["variant"] for run in runs] == ["cpu", "gpu", "gpu-cnmem"]
+    assert all(run["status"] == ("ok" if not mode else "failed") for run in runs)
+
+
+def test_the_log_follows_the_run_as_it_prints(tmp_path):
+    """`tail -f` on a run's log: each line is there within half a second of being printed."""
+    argv = [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script", str(STUB),
+            "--out", str(tmp_path / "out"), "--epochs", "1", "--variant", "cpu:device=cpu", "--timeout", "20"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, STUB_MODE="hang"))
+    log = tmp_path / "out" / ("cpu@%s.log" % sys.executable.strip("/").replace("/", "_"))
+    deadline = time.monotonic() + 15
+    seen = ""
+    while time.monotonic() < deadline and "Epoch 1/1" not in seen:
+        time.sleep(0.1)
+        seen = log.read_text() if log.exists() else ""
+    try:
+        assert "Epoch 1/1" in seen and proc.poll() is None  # printed, logged, while the run still hangs
+        assert seen.splitlines()[0].startswith("[     0.000 m] theanogpu-run: {")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)

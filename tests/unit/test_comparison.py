@@ -63,7 +63,8 @@ def comparison(tmp_path, launcher, specs=("cpu:device=cpu", "gpu:device=gpu", "b
     variants = [parse_variant_spec(spec) for spec in specs]
     planned = plan_runs(variants, [STACK], repeats)
     script = tmp_path / "train.py"
-    script.write_text("print('never run')\n")
+    if not script.exists():
+        script.write_text("print('never run')\n")
     return Comparison(planned, script, ["--epochs", "2"], tmp_path / "out", launcher,
                       CompareProgress(io.StringIO(), live=False), until_stable=until_stable)
 
@@ -113,15 +114,16 @@ def test_failed_and_timed_out_runs_are_recorded_with_their_last_lines(tmp_path):
 
 
 def test_until_stable_stops_a_run_once_its_epochs_agree(tmp_path):
-    steady = [(0.0, "o", "Epoch 1/50")]
+    steady = [(0.0, "o", "Epoch 1/50"), (4.0, "o", "64/64 [==============================] - 4s - loss: 1.0")]
     for epoch in range(2, 51):
-        steady.append((epoch * 1.0 + 3.0, "o", "Epoch %d/50" % epoch))
+        start = epoch * 1.0 + 3.0
+        steady += [(start, "o", "Epoch %d/50" % epoch),
+                   (start + 0.9, "o", "64/64 [==============================] - 0s - loss: 0.5")]
     launcher = FakeLauncher({"cpu@fake": (steady, "ok", 0)})
     comparison(tmp_path, launcher, specs=("cpu:device=cpu",), until_stable=True).run()
     (run,) = recorded(tmp_path)
     assert run["status"] == "ok" and run["stopped_early"] == "stable"
-    lines = (tmp_path / "out" / "cpu@fake.log").read_text().splitlines()
-    assert 5 <= len(lines) < 10  # stopped after three steady epochs, not after 50
+    assert 4 <= len(run["parsed"]["epochs"]) < 10  # stopped after three steady epochs, not after 50
 
 
 def test_skipped_variants_are_recorded_without_launching(tmp_path):
@@ -153,3 +155,54 @@ def test_repeats_interleave_and_resume_by_repeat(tmp_path, repeats):
     again = FakeLauncher({})
     comparison(tmp_path, again, specs=("cpu:device=cpu", "gpu:device=gpu"), repeats=repeats).run()
     assert again.launched == ["gpu@fake#2"]
+
+
+def test_resume_keeps_only_runs_whose_identity_is_unchanged(tmp_path):
+    comparison(tmp_path, FakeLauncher({"big@fake": (KERAS_EPOCHS, "failed", 1)})).run()
+    first = {r["variant"]: r for r in recorded(tmp_path)}
+    assert first["cpu"]["identity"]["script_sha256"] and len(first["cpu"]["identity_hash"]) == 16
+
+    # Same script, same variants: only the failed run runs again, and the user is told why.
+    again = FakeLauncher({})
+    run = comparison(tmp_path, again)
+    run.run()
+    assert again.launched == ["big@fake"]
+    assert run._again == ["big@fake: runs again: it failed earlier"]
+
+    # The script is edited: every run is another run now.
+    (tmp_path / "train.py").write_text("print('edited')\n")
+    edited = FakeLauncher({})
+    run = comparison(tmp_path, edited)
+    run.run()
+    assert edited.launched == ["cpu@fake", "gpu@fake", "big@fake"]
+    assert all(line.endswith("runs again: its script was edited") for line in run._again)
+
+    # A variant's flags change: that run alone.
+    changed = FakeLauncher({})
+    run = comparison(tmp_path, changed, specs=("cpu:device=cpu,floatX=float64", "gpu:device=gpu",
+                                              "big:device=gpu,lib.cnmem=0.8"))
+    run.run()
+    assert changed.launched == ["cpu@fake"]
+    assert run._again[0].startswith("cpu@fake: runs again: the variant's Theano flags changed") and len(run._again) == 1
+
+
+def test_an_entry_without_identity_is_not_trusted(tmp_path):
+    comparison(tmp_path, FakeLauncher({}), specs=("cpu:device=cpu",)).run()
+    path = tmp_path / "out" / "results.json"
+    record = json.loads(path.read_text())
+    del record["runs"][0]["identity"]
+    path.write_text(json.dumps(record))
+    launcher = FakeLauncher({})
+    run = comparison(tmp_path, launcher, specs=("cpu:device=cpu",))
+    run.run()
+    assert launcher.launched == ["cpu@fake"] and "no recorded identity" in run._again[0]
+
+
+def test_identity_changes_name_package_versions():
+    from theanogpu.run.identity import changes
+
+    old = {"versions": {"theano": "0.8.2", "keras": "1.2.2"}, "args": ["--epochs", "2"]}
+    new = {"versions": {"theano": "0.9.0", "keras": "1.2.2"}, "args": ["--epochs", "3"]}
+    assert changes(old, new) == ["the script's arguments changed",
+                                 "the stack's packages changed (theano 0.8.2 -> 0.9.0)"]
+    assert changes(old, dict(old)) == []

@@ -4,7 +4,7 @@ import pytest
 
 from theanogpu import resources
 from theanogpu.errors import UserError
-from theanogpu.run.plan import StackTarget, epoch_durations, finished_keys, is_stable, plan_runs
+from theanogpu.run.plan import StackTarget, is_stable, plan_runs
 from theanogpu.variants import Variant, parse_matrix, parse_variant_spec, select_variants
 
 
@@ -77,15 +77,7 @@ def test_single_repeat_labels_have_no_suffix_and_paths_are_safe():
     assert run.label == "cpu@opt_venvs_old"
 
 
-def test_finished_keys_skip_only_runs_that_ended_on_their_own():
-    records = [{"variant": "cpu", "stack": "s", "repeat": 1, "status": "ok"},
-               {"variant": "gpu", "stack": "s", "repeat": 1, "status": "interrupted"},
-               {"variant": "x", "stack": "s", "repeat": 1, "status": "failed"}]
-    assert finished_keys(records) == {("cpu", "s", 1), ("x", "s", 1)}
-
-
 def test_stability_ignores_the_first_epoch():
-    assert epoch_durations([0.0, 60.0, 80.0, 100.2]) == pytest.approx([60.0, 20.0, 20.2])
     assert not is_stable([60.0, 20.0, 20.1])
     assert is_stable([60.0, 20.0, 20.1, 20.2])
     assert not is_stable([60.0, 20.0, 22.0, 20.2])

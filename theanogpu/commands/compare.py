@@ -59,7 +59,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List
 
-from theanogpu import resources, stacks
+from theanogpu import hostinfo, resources, stacks
 from theanogpu.commands import options
 from theanogpu.errors import UserError
 from theanogpu.report import FORMATS, model, read_inputs, render_for
@@ -135,8 +135,12 @@ def run(args: Dict[str, Any]) -> int:
     planned = plan_runs(variants, targets, repeats, os.cpu_count() or 1)
     if dry_run or out is None:
         return _dry_run(planned, script, script_args, Path(args["--out"] or RUNS_ROOT / "<timestamp>"))
+    machine = {}
+    if any(target.theano for target in targets):
+        # Theano 0.8/0.9 misreport a new nvcc as missing; its logs record which nvcc was really there.
+        machine["nvcc"] = hostinfo.nvcc_facts(os.environ.get("PATH"))
     comparison = Comparison(planned, script, script_args, out, LocalLauncher(), progress, timeout,
-                            args["--until-stable"])
+                            args["--until-stable"], machine)
     summary = comparison.run()
     runs, _ = read_inputs([str(summary.results_path)])
     sys.stdout.write(render_for(model.build(runs, args["--baseline"]), fmt, sys.stdout))

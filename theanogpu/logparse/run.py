@@ -464,6 +464,10 @@ class LogParser:
         """Add a warning of the caller's own to the result (e.g. about how the log was read)."""
         self._run.warn(text)
 
+    def epoch_seconds_so_far(self) -> List[Optional[float]]:
+        """Seconds of the epochs completed so far, by the rules of the final result (a live view)."""
+        return [item["seconds"] for item in self._run.epochs.items]
+
     # -- the hot path --------------------------------------------------------------------------
     def _now(self) -> Optional[float]:
         """The current line's time (seconds since the run started), or None in a plain log."""

@@ -1,23 +1,28 @@
 """A comparison: its planned runs handed to a launcher, each outcome parsed and recorded as it ends.
 
-``Comparison.run()`` is the loop that ``theanogpu compare`` runs: skip what an earlier (interrupted)
-comparison in the same directory finished, prepare each run's files and command, let the launcher
-run it, watch its lines (live progress, ``--until-stable``), parse its log, and rewrite results.json
-after every run, so that Ctrl-C (SIGINT) or SIGTERM at any moment keeps every finished run.
+``Comparison.run()`` is the loop that ``theanogpu compare`` runs: keep what an earlier comparison in
+the same directory finished with the same identity (identity.py; anything else runs again, and the
+user is told why), prepare each run's files and command, let the launcher run it, watch its lines
+(live progress, ``--until-stable``, by the parser's own epoch rules), parse its log, and rewrite
+results.json after every run, so that Ctrl-C (SIGINT) or SIGTERM at any moment keeps every finished
+run.
 """
 
 import contextlib
+import json
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from theanogpu import results
 from theanogpu.clock import utc_now
-from theanogpu.logparse import keras, parse_path
+from theanogpu.logparse import LogParser, keras, parse_path
+from theanogpu.logparse.modern import RUN_TAG
 from theanogpu.records import ResultsRecord, RunEntry
+from theanogpu.run import identity
 from theanogpu.run.launcher import Job, Launcher, Outcome, StopFlag
-from theanogpu.run.plan import PlannedRun, epoch_durations, finished_keys, is_stable
+from theanogpu.run.plan import PlannedRun, is_stable
 from theanogpu.run.progress import CompareProgress
 from theanogpu.run.runenv import RunCommand, prepare_run, shell_line
 
@@ -38,22 +43,26 @@ class Summary:
 
 
 class _Watch:
-    """One run's lines as they arrive: the live epoch display and the --until-stable decision."""
+    """One run's lines as they arrive: the live epoch display and the --until-stable decision.
 
-    def __init__(self, progress: CompareProgress, until_stable: bool, stop: StopFlag) -> None:
+    The lines go through the log parser as they come, so the epoch times shown live and used to stop
+    early are the ones the final report gives (header to the epoch's closing line).
+    """
+
+    def __init__(self, progress: CompareProgress, until_stable: bool, stop: StopFlag,
+                 requested_device: str) -> None:
         self.progress = progress
         self.until_stable = until_stable
         self.stop = stop
-        self.headers: List[float] = []
+        self.parser = LogParser(requested_device=requested_device)
         self.stopped_stable = False
 
     def __call__(self, t: float, stream: str, text: str) -> None:
-        # The parser's own header rule, so that the live view and the final report agree.
+        self.parser.feed_event(t, stream, text)
         header = keras.epoch_header(text)
         if header is None:
             return
-        self.headers.append(t)
-        durations = epoch_durations(self.headers)
+        durations = [seconds for seconds in self.parser.epoch_seconds_so_far() if seconds is not None]
         self.progress.epoch(header[0], header[1], durations[-1] if durations else None)
         if self.until_stable and is_stable(durations) and not self.stop.is_set():
             self.stopped_stable = True
@@ -65,6 +74,7 @@ class _Running:
     planned: PlannedRun
     command: RunCommand
     watch: _Watch
+    identity: Dict[str, Any]
     started: str = ""
 
 
@@ -73,10 +83,12 @@ class Comparison:
 
     def __init__(self, planned: Sequence[PlannedRun], script: Path, script_args: Sequence[str], out: Path,
                  launcher: Launcher, progress: CompareProgress, timeout: Optional[float] = None,
-                 until_stable: bool = False) -> None:
+                 until_stable: bool = False, machine: Optional[Mapping[str, Any]] = None) -> None:
         self.planned = list(planned)
         self.script = script
         self.script_args = list(script_args)
+        self.machine = dict(machine or {})  # facts the runs' logs record (nvcc on PATH)
+        self._script_sha256 = identity.file_sha256(script.read_bytes())
         self.out = out
         self.launcher = launcher
         self.progress = progress
@@ -86,15 +98,17 @@ class Comparison:
         self.stop = StopFlag()  # the harness's own stop: Ctrl-C, SIGTERM
         self.record: ResultsRecord = {}
         self._running: Dict[str, _Running] = {}
+        self._again: List[str] = []
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> Summary:
         self.record = results.load_or_new(self.results_path)
-        done = finished_keys(self.record["runs"])
-        todo = [planned for planned in self.planned if planned.key not in done]
+        todo = self._resume()
         interrupted = False
         with _signals_set(self.stop):
             self.progress.start(len(self.planned), len(self.planned) - len(todo), self.out)
+            for line in self._again:
+                self.progress.note(line)
             try:
                 finished = self.launcher.execute(self._jobs(todo), self)
                 try:
@@ -110,10 +124,27 @@ class Comparison:
                         close()
             finally:
                 self.progress.close()
-        done = finished_keys(self.record["runs"])
-        if self.stop.is_set() and not all(planned.key in done for planned in self.planned):
+        if self.stop.is_set() and self._resume(quiet=True):
             interrupted = True
         return Summary(self.results_path, self.record, interrupted)
+
+    def identity(self, planned: PlannedRun) -> Dict[str, Any]:
+        return identity.run_identity(planned, str(self.script.resolve()), self._script_sha256, self.script_args)
+
+    def _resume(self, quiet: bool = False) -> List[PlannedRun]:
+        """The planned runs that must run (again), and (unless *quiet*) one line per run that runs again."""
+        earlier = {results.run_key(entry): entry for entry in self.record.get("runs", [])}
+        todo, again = [], []
+        for planned in self.planned:
+            reason = identity.resume_reason(earlier.get(planned.key), self.identity(planned))
+            if reason is None:
+                continue
+            todo.append(planned)
+            if reason:
+                again.append("%s: runs again: %s" % (planned.label, reason))
+        if not quiet:
+            self._again = again
+        return todo
 
     def _jobs(self, todo: Sequence[PlannedRun]) -> Iterator[Job]:
         """Jobs for the launcher, made when it asks for the next one; skipped runs are recorded here."""
@@ -122,7 +153,7 @@ class Comparison:
                 return
             if planned.skip:
                 self.progress.run_skipped(planned.label, planned.skip)
-                entry = _base_entry(planned)
+                entry = self._base_entry(planned, self.identity(planned))
                 entry.update({"status": "skipped", "exit_code": None, "wall_seconds": 0.0, "log": None,
                               "parsed": None, "skip_reason": planned.skip})
                 self._save(entry)
@@ -132,10 +163,21 @@ class Comparison:
     def _job(self, planned: PlannedRun) -> Job:
         command = prepare_run(planned, self.script, self.script_args, self.out / RUNS_SUBDIR / planned.label)
         stop = StopFlag(parent=self.stop)
+        run_identity = self.identity(planned)
         job = Job(planned.label, command.argv, command.env, self.out / (planned.label + ".log"), command.run_dir,
-                  self.timeout, stop)
-        self._running[job.label] = _Running(planned, command, _Watch(self.progress, self.until_stable, stop))
+                  self.timeout, stop, header=[self._run_line(planned, run_identity)])
+        watch = _Watch(self.progress, self.until_stable, stop, planned.variant.requested_device)
+        self._running[job.label] = _Running(planned, command, watch, run_identity)
         return job
+
+    def _run_line(self, planned: PlannedRun, run_identity: Mapping[str, Any]) -> str:
+        """The log's first line, theanogpu's own: what the run asked for and what the machine had, so
+        that `parse` and `report` of the log alone know it too."""
+        facts = {"variant": planned.variant.name, "stack": planned.stack.name,
+                 "requested": planned.variant.requested_device, "flags": planned.flags, "env": planned.env,
+                 "identity": identity.identity_hash(run_identity)}
+        facts.update(self.machine)
+        return RUN_TAG + " " + json.dumps(facts, sort_keys=True)
 
     # -- JobEvents -------------------------------------------------------------------------------
     def started(self, job: Job) -> None:
@@ -156,11 +198,16 @@ class Comparison:
         log_name = job.log_path.name
         parsed = parse_path(str(job.log_path), requested_device=planned.variant.requested_device)
         parsed["source"] = log_name
-        entry = _base_entry(planned)
+        entry = self._base_entry(planned, running.identity)
         entry.update({
             "status": status, "exit_code": outcome.exit_code, "wall_seconds": round(outcome.wall_seconds, 3),
             "log": log_name, "parsed": parsed, "started": running.started, "command": shell_line(running.command),
         })
+        if running.command.datasets.caches:
+            entry["datasets"] = [source for source, _ in running.command.datasets.caches]
+            changed = running.command.datasets.changes()
+            if changed:
+                entry["dataset_changes"] = changed
         if watch.stopped_stable:
             entry["stopped_early"] = "stable"
         if status in ("failed", "timeout"):
@@ -173,11 +220,13 @@ class Comparison:
         results.save(self.results_path, self.record)
 
 
-def _base_entry(planned: PlannedRun) -> RunEntry:
-    return {"variant": planned.variant.name, "stack": planned.stack.name, "flags": planned.flags,
-            "env": planned.env, "variant_keys": planned.variant.written(),
-            "backend": planned.stack.keras_backend, "requested_device": planned.variant.requested_device,
-            "repeat": planned.repeat, "notes": planned.notes}
+    @staticmethod
+    def _base_entry(planned: PlannedRun, run_identity: Dict[str, Any]) -> RunEntry:
+        return {"variant": planned.variant.name, "stack": planned.stack.name, "flags": planned.flags,
+                "env": planned.env, "variant_keys": planned.variant.written(),
+                "backend": planned.stack.keras_backend, "requested_device": planned.variant.requested_device,
+                "repeat": planned.repeat, "notes": planned.notes, "identity": run_identity,
+                "identity_hash": identity.identity_hash(run_identity)}
 
 
 def error_lines(tail: List[str], headline: Optional[str]) -> List[str]:

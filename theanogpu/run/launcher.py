@@ -32,6 +32,8 @@ class Job:
     timeout: Optional[float] = None  # seconds; then the job is killed and its status is timeout
     # Set to stop this job early: by the harness (Ctrl-C) or by the comparison (--until-stable).
     stop: StopFlag = field(default_factory=StopFlag)
+    # theanogpu's own lines, logged first (stream "m"): what the run asked for, what the machine had.
+    header: List[str] = field(default_factory=list)
 
 
 class JobEvents(Protocol):
@@ -63,6 +65,9 @@ class LocalLauncher(Launcher):
         for job in jobs:
             events.started(job)
             with RunLog(job.log_path) as log:
+                for line in job.header:
+                    log.write(0.0, "m", line)
+
                 def on_line(t: float, stream: str, text: str, job: Job = job, log: RunLog = log) -> None:
                     log.write(t, stream, text)
                     events.line(job, t, stream, text)

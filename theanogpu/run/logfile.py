@@ -18,7 +18,9 @@ class RunLog:
         self._handle: Optional[TextIO] = None
 
     def __enter__(self) -> "RunLog":
-        self._handle = open(str(self.path), "w", encoding="utf-8", errors="replace")
+        # Line-buffered: `tail -f` follows a run as it prints, and a harness killed with SIGKILL
+        # loses no complete line (a line is one write; the chattiest Keras prints ~300 a second).
+        self._handle = open(str(self.path), "w", encoding="utf-8", errors="replace", buffering=1)
         return self
 
     def __exit__(self, *exc: object) -> None:

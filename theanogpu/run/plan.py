@@ -1,14 +1,13 @@
 """PURE: which runs a comparison makes, in which order, and with which flags per stack."""
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from theanogpu.backends import translate_variant
-from theanogpu.records import RunEntry
 from theanogpu.stacks.target import StackTarget
 from theanogpu.variants import Variant
 
-__all__ = ["AUTO", "PlannedRun", "StackTarget", "epoch_durations", "finished_keys", "is_stable", "plan_run",
+__all__ = ["AUTO", "PlannedRun", "StackTarget", "is_stable", "plan_run",
            "plan_runs", "safe_stack_label", "wants_auto_blas"]
 
 # A flag value that the harness works out per stack (blas.ldflags: the best BLAS library found).
@@ -83,21 +82,6 @@ def plan_run(variant: Variant, stack: StackTarget, repeat: int = 1, repeats: int
 
 def wants_auto_blas(variants: Sequence[Variant]) -> bool:
     return any(variant.flags.get("blas.ldflags") == AUTO for variant in variants)
-
-
-def finished_keys(records: Iterable[RunEntry]) -> Set[Tuple[Any, ...]]:
-    """Runs of an earlier (interrupted) comparison that need not run again: they ended on their own."""
-    return {(r.get("variant"), r.get("stack"), r.get("repeat", 1)) for r in records
-            if r.get("status") in ("ok", "failed", "timeout", "skipped")}
-
-
-def epoch_durations(header_times: Sequence[float]) -> List[float]:
-    """Seconds per completed epoch from the times its ``Epoch i/n`` headers were printed.
-
-    Keras prints the next header right after an epoch's summary, so consecutive headers bracket
-    exactly one epoch (training plus validation).
-    """
-    return [b - a for a, b in zip(header_times, header_times[1:])]
 
 
 def is_stable(durations: Sequence[float], window: int = 3, tolerance: float = 0.02) -> bool:

@@ -7,14 +7,16 @@ private HOME is the one way to keep the user's Keras config out and untouched).
 """
 
 import json
+import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from theanogpu import childenv
 from theanogpu.flags import floatx_name, format_theano_flags, render_theanorc
 from theanogpu.fsutil import atomic_write_text
+from theanogpu.run.datasets import Mirror, mirror_caches
 from theanogpu.run.plan import PlannedRun
 
 
@@ -26,6 +28,7 @@ class RunCommand:
     removed: List[str]
     theanorc: Optional[Path]  # None: not a Theano stack
     run_dir: Path
+    datasets: Mirror = field(default_factory=Mirror)  # the user's dataset caches the run can read
 
 
 def keras_json(floatx: Optional[str], backend: str) -> dict:
@@ -53,6 +56,8 @@ def prepare_run(run: PlannedRun, script: Path, script_args: Sequence[str], run_d
     (home / ".keras").mkdir(parents=True, exist_ok=True)
     atomic_write_text(home / ".keras" / "keras.json",
                       json.dumps(keras_json(run.floatx, backend), indent=4) + "\n")
+    parent = os.environ if parent_env is None else parent_env
+    datasets = mirror_caches(home, Path(parent.get("HOME") or Path.home()), parent)
     changed = {
         "HOME": str(home),
         "KERAS_BACKEND": backend,
@@ -76,7 +81,7 @@ def prepare_run(run: PlannedRun, script: Path, script_args: Sequence[str], run_d
     changed.update(run.env)
     env, removed = childenv.for_run(changed, parent_env)
     argv = [str(stack.python), "-u", str(script)] + list(script_args)
-    return RunCommand(argv, env, changed, removed, theanorc, run_dir)
+    return RunCommand(argv, env, changed, removed, theanorc, run_dir, datasets)
 
 
 def shell_line(command: RunCommand) -> str:

@@ -160,6 +160,8 @@ class ReportRowDoc(TypedDict):
     data: Optional[Dict[str, Any]]
     notes: List[str]
     logs: List[str]
+    speedup_significant: Optional[bool]  # False: inside the two rows' measured spread; None: can't tell
+    measured_speedup: Optional[float]  # the ratio as measured, also for a fallback (CPU vs CPU)
 
 
 class ReportRow(ReportRowDoc):

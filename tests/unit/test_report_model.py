@@ -1,11 +1,13 @@
 """The pure report model: names from log files, medians, spreads, baselines, speedups, statuses."""
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from theanogpu.errors import UserError
-from theanogpu.report import model
+from theanogpu.report import model, render
 
 
 def parsed(seconds, used="gpu", requested=None, fallback=False, **extra):
@@ -308,3 +310,27 @@ def test_a_win_inside_the_noise_is_not_a_clear_winner():
     assert clear_of([row(2.0, 1.9, 2.0), row(3.0, 2.9, 3.1)], [0]) is True
     assert clear_of([row(2.0), row(2.03)], [0]) is False and clear_of([row(2.0), row(2.1)], [0]) is True
     assert clear_of([row(2.0), row(2.0)], [0, 1]) is None
+
+
+def test_a_speedup_inside_the_noise_is_marked_not_significant():
+    """Two CPU configurations on a loaded machine: 1.84x one day, 0.63x the next, if noise is trusted."""
+    rows = model.build([run("cpu", [50, 10, 30, 12], used="cpu"), run("tuned", [50, 11, 13, 25], used="cpu"),
+                        run("gpu", [50, 2.0, 2.1, 2.2])])["rows"]
+    base, tuned, gpu = rows
+    assert base["speedup_significant"] is None  # the baseline against itself
+    assert tuned["speedup"] == pytest.approx(12 / 13) and tuned["speedup_significant"] is False
+    assert gpu["speedup_significant"] is True
+    one_epoch = model.build([run("cpu", [30], used="cpu"), run("gpu", [3])])["rows"][1]
+    assert one_epoch["speedup_significant"] is None  # a single measurement has no spread: cannot tell
+    report = model.build([run("cpu", [50, 10, 30, 12], used="cpu"), run("tuned", [50, 11, 13, 25], used="cpu")])
+    assert "~0.92x" in render(report, "text") and "not a significant difference" in render(report, "text")
+
+
+def test_a_fallback_has_no_gpu_speedup_only_a_cpu_vs_cpu_ratio():
+    report = model.build([run("cpu", [30, 30, 30], used="cpu"),
+                          run("gpu", [29, 29, 29], used="cpu", requested="gpu", fallback=True)])
+    fell = report["rows"][1]
+    assert fell["speedup"] is None and fell["measured_speedup"] == pytest.approx(30 / 29)
+    text = render(report, "text")
+    assert "1.03x vs cpu@theano08 is CPU vs CPU" in " ".join(text.split())
+    assert json.loads(render(report, "json"))["rows"][1]["speedup"] is None

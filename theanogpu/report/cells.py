@@ -23,6 +23,17 @@ def speedup(value: Optional[float]) -> str:
     return "-" if value is None else "%.2fx" % value
 
 
+NOT_SIGNIFICANT = "~"
+
+
+def speedup_cell(row: ReportRow) -> str:
+    """``2.31x``; ``~1.04x`` when the difference is inside the measured spread; ``-`` for none (a
+    fallback's ratio is CPU vs CPU, said in its note instead)."""
+    text = speedup(row["speedup"])
+    return NOT_SIGNIFICANT + text if row["speedup"] is not None and row.get("speedup_significant") is False \
+        else text
+
+
 def spread(value: Optional[Spread]) -> str:
     percent = value.get("percent") if value else None
     return "-" if percent is None else "%.1f%%" % percent
@@ -115,7 +126,7 @@ def bar_label(row: ReportRow, separator: str) -> str:
     """What a chart writes next to a row's bar: seconds, speedup, and what is special about the row."""
     parts = ["%s s" % number(row["seconds_per_epoch"])]
     if row["speedup"] is not None:
-        parts.append(speedup(row["speedup"]))
+        parts.append(speedup_cell(row))
     if row["fallback"]:
         parts.append("fell back to CPU")
     if row.get("fastest"):
@@ -141,8 +152,13 @@ def notes(report: Report) -> List[Tuple[str, str]]:
             reason = row.get("fallback_reason")
             # The parser also calls it a fallback when Theano moved to another GPU (bad gpuN).
             where = "another GPU" if row["device_used"] == "gpu" else "CPU"
-            lines.append(("alert", "%s: fell back to %s%s" % (name, where, ": " + reason if reason else
-                                                              " (GPU requested, ran on the %s)" % where)))
+            text = "%s: fell back to %s%s" % (name, where, ": " + reason if reason else
+                                              " (GPU requested, ran on the %s)" % where)
+            measured = row.get("measured_speedup")
+            if measured is not None and row["device_used"] == "cpu" and report["baseline_index"] is not None:
+                text += "; its %s vs %s is CPU vs CPU, no GPU speedup" % (
+                    speedup(measured), label(report, report["rows"][report["baseline_index"]]))
+            lines.append(("alert", text))
         if row["status"] == "skipped":
             reason = row.get("skip_reason")
             lines.append(("info", "%s: skipped%s" % (name, ", " + reason if reason else "")))
@@ -193,5 +209,8 @@ def legend(report: Report) -> str:
                                                 number(report["rows"][index]["seconds_per_epoch"]))
     else:
         base = "no speedups (no baseline)"
-    return ("%s; s/epoch: median over completed epochs, first left out when 3+; "
+    text = ("%s; s/epoch: median over completed epochs, first left out when 3+; "
             "spread: (max-min)/median over repeats, else over epochs" % base)
+    if any(row.get("speedup_significant") is False and row["speedup"] is not None for row in report["rows"]):
+        text += "; %s: inside the two rows' measured spread, not a significant difference" % NOT_SIGNIFICANT
+    return text

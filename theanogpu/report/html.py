@@ -85,7 +85,7 @@ def _table(report: Report) -> List[str]:
         ("runs", lambda r: str(r["repeats"]), any(r["repeats"] > 1 for r in rows)),
         ("s/epoch", lambda r: cells.number(r["seconds_per_epoch"]), True),
         ("spread", lambda r: cells.spread(r["spread"]), any(r["spread"] for r in rows)),
-        ("speedup", lambda r: cells.speedup(r["speedup"]), True),
+        ("speedup", lambda r: cells.speedup_cell(r), True),
         ("status", cells.status, True),
         ("fallback", lambda r: None if r["fallback"] is None else ("yes" if r["fallback"] else "no"), True),
     ]

@@ -37,7 +37,7 @@ def render(report: Report, color: bool = False, width: int = 80) -> str:
             name, row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
             cells.cudnn(row["cudnn"]), str(row["epochs"]), str(row["repeats"]),
             cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"]),
-            cells.speedup(row["speedup"]),
+            cells.speedup_cell(row),
             status]
         lines.append("| " + " | ".join(_escape(value or "-") for value in values) + " |")
     lines.append("")

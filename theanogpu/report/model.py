@@ -232,6 +232,8 @@ def _row(group: List[_Facts]) -> ReportRow:
         "spread": spread,
         "warmup_seconds": statistics.median(warmups) if warmups else None,
         "speedup": None,
+        "speedup_significant": None,
+        "measured_speedup": None,
         "fastest": False,
         "status": status,
         "fallback": fallback,
@@ -289,9 +291,8 @@ def build(runs: Sequence[RunEntry], baseline: Optional[str] = None) -> Report:
         if base is None:
             notes.append("baseline %s has no epoch time: no speedups" % rows[index]["name"])
         else:
-            for row in rows:
-                spe = row["seconds_per_epoch"]
-                row["speedup"] = base / spe if spe else None
+            for position, row in enumerate(rows):
+                _set_speedup(row, base, rows[index] if position != index else None)
     origins = []
     for row in rows:
         label = origin_label(row)
@@ -309,6 +310,31 @@ def build(runs: Sequence[RunEntry], baseline: Optional[str] = None) -> Report:
         "notes": notes,
         "fastest": fastest_summary(rows, winners, index),
     }
+
+
+def _set_speedup(row: ReportRow, base: float, baseline: Optional[ReportRow]) -> None:
+    """The row's speedup vs the baseline's seconds per epoch, and whether it is more than noise.
+
+    A fallback's ratio is CPU vs CPU: kept as ``measured_speedup``, never shown as a GPU ``speedup``.
+    """
+    spe = row["seconds_per_epoch"]
+    if not spe:
+        return
+    row["measured_speedup"] = base / spe
+    if not row["fallback"]:
+        row["speedup"] = base / spe
+    if baseline is not None:
+        row["speedup_significant"] = significant(row, baseline)
+
+
+def significant(row: ReportRow, baseline: ReportRow) -> Optional[bool]:
+    """Whether two rows' seconds per epoch differ beyond what each measured of its own noise: their
+    ranges (min..max over repeats, else over steady epochs) do not overlap. None: too few
+    measurements to tell (a row with one timed epoch and one run has no range)."""
+    mine, theirs = row["spread"], baseline["spread"]
+    if not mine or not theirs:
+        return None
+    return mine["max"] < theirs["min"] or mine["min"] > theirs["max"]
 
 
 def fastest_indexes(rows: Sequence[ReportRow]) -> List[int]:

@@ -68,7 +68,7 @@ def _columns(report: Report) -> List[Column]:
     columns.append(Column("s/epoch", lambda r: cells.number(r["seconds_per_epoch"]), right=True))
     if any(row["spread"] for row in rows):
         columns.append(Column("spread", lambda r: cells.spread(r["spread"]), right=True, optional=True))
-    columns.append(Column("speedup", lambda r: cells.speedup(r["speedup"]), right=True))
+    columns.append(Column("speedup", lambda r: cells.speedup_cell(r), right=True))
     columns.append(Column("status", cells.status))
     return columns
 

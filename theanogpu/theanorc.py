@@ -16,7 +16,9 @@ from typing import Callable, List, Mapping, Optional, Sequence
 
 from theanogpu import fsutil
 from theanogpu.errors import UserError
-from theanogpu.flags.rcfile import merge_theanorc, render_theanorc, strict_problem
+from theanogpu.flags.dialect import Stale, stale_options
+from theanogpu.flags.rcfile import merge_theanorc, read_flags, render_theanorc, strict_problem
+from theanogpu.flags.validate import canonical_name
 from theanogpu.fsutil import atomic_write_text
 
 
@@ -103,10 +105,13 @@ def _check_writable(path: Path) -> None:
         raise UserError("cannot write %s: the file is read-only" % path)
 
 
-def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str],
-                   force: bool = False) -> WriteReport:
+def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str], force: bool = False,
+                   version: Optional[str] = None, reasons: Optional[Mapping[str, str]] = None) -> WriteReport:
     """Merge *flags* into *path* (create it from *header* + flags if missing or empty).
 
+    Written for Theano *version*: options of the file that release no longer reads are translated or
+    removed (dialect.stale_options), and theanogpu's own header comment is brought up to date. Every
+    value that changes is reported, with its reason from *reasons* (flag -> why) when there is one.
     Raises UserError, with *path* untouched, if the file cannot be read, Theano could not parse it
     (unless *force*), or it cannot be written. Writes a backup first and replaces the file atomically.
     """
@@ -138,10 +143,18 @@ def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str],
                             "to merge anyway" % (path, problem))
         if problem:
             lines.append("warning: %s %s (merged anyway because of --force)" % (path, problem))
-        merged = merge_theanorc(old_text, flags)
+        # A file Theano cannot read (merged anyway with --force) has no options to call stale.
+        existing = {} if problem else {canonical_name(name): value for name, value in read_flags(old_text).items()}
+        stale = stale_options(existing, flags, version) if version else Stale()
+        merged = merge_theanorc(old_text, dict(flags, **stale.add), stale.remove, header)
         text = merged.text
-        lines.extend("updated %s" % item for item in merged.updated)
-        lines.extend("added %s" % item for item in merged.added)
+        why = dict(reasons or {})
+        lines.extend(stale.notes)
+        lines.extend("updated %s%s" % (item, " (%s)" % why[item.split(":")[0]] if item.split(":")[0] in why else "")
+                     for item in merged.updated)
+        lines.extend("added %s" % item for item in merged.added if item.split(" = ")[0] not in stale.add)
+        if merged.header_updated:
+            lines.append("updated the header comment to say what wrote the file now")
     if old_text is not None and text == old_text:
         lines.append("%s already has these settings; nothing written" % path)
         return WriteReport(path, None, False, False, lines)

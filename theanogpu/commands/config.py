@@ -3,12 +3,17 @@
 Usage:
   theanogpu config [--theano=VER] [--device=DEV] [--floatx=TYPE] [--cnmem=AMOUNT] [--cudnn=MODE]
                    [--set=KEY=VALUE]... [--format=FMT] [--write[=PATH]] [--force] [--template=NAME]
-                   [--backend=NAME] [--memory=POLICY] [--threads=N]
+                   [--backend=NAME] [--memory=POLICY] [--threads=N] [--python=PATH] [--stack=NAME]
   theanogpu config (-h | --help)
 
 Options:
   --theano=VER       Theano release whose dialect to use: 0.8, 0.9 or 1.0 (0.8.2, theano10... work
-                     too). Default: the Theano installed for this Python, else 0.8.
+                     too). Default: the Theano of --python or --stack; else the Theano installed
+                     for this Python; else the one `python3` or `python` on PATH has (outside
+                     theanogpu's own venv). With none found, the output is for 0.8 (said on
+                     stderr), and --write refuses: which Theano reads the file decides its dialect.
+  --python=PATH      The interpreter (or venv) whose Theano will read the config.
+  --stack=NAME       The stack whose Theano will read the config (theano08, a venv path, tox:ENV).
   --device=DEV       cpu, gpu, gpuN, cuda or cudaN. gpu and cuda are the two GPU backends; each is
                      translated to what the release has (1.0: gpu -> cuda; 0.8: cuda -> gpu).
                      Default: gpu (from templates/gpu.theanorc).
@@ -26,6 +31,8 @@ Options:
   --write[=PATH]     Merge into PATH, else the first file in $THEANORC, else ~/.theanorc: other
                      sections, keys and comments are kept, the old file is kept as
                      .theanorc.bak-<time>, and the file is replaced atomically. Prints the path.
+                     Every value it changes is said on stderr, with the reason; for Theano 1.0
+                     a stale lib.cnmem becomes gpuarray.preallocate (or goes).
   --force            Merge even into a file Theano could not read (duplicate keys, no [section]).
   --backend=NAME     theano (default), or a Keras 3 backend: torch, jax or tensorflow. For those
                      the same request (--device, --floatx, --cnmem/--memory, --threads) is printed
@@ -49,6 +56,7 @@ Examples:
   theanogpu config --theano 0.9 --device cuda --cnmem 2048 --cudnn on --format json
   theanogpu config --set blas.ldflags=-lopenblas --set 'gcc.cxxflags=-O3 -march=native' --format flags
   theanogpu config --cnmem 0.8 --write               # merge into ~/.theanorc (backup kept)
+  theanogpu config --stack theano10 --cnmem 0.8 --write    # for the Theano 1.0 of that stack
   theanogpu config --template cpu --write ./theanorc-cpu
   theanogpu config --backend jax --cnmem 0.8         # XLA_PYTHON_CLIENT_MEM_FRACTION=0.8 ...
   theanogpu config --backend torch --device cpu --threads 2 --format flags
@@ -60,11 +68,13 @@ import json
 import os
 import re
 import shlex
+import shutil
 import sys
 from dataclasses import replace
-from typing import Dict, List, Optional, Tuple
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
-from theanogpu import __version__
+from theanogpu import __version__, stacks
 from theanogpu.backends import for_modern, theano_memory_policy, thread_env
 from theanogpu.commands import options
 from theanogpu.errors import UserError
@@ -119,16 +129,63 @@ def installed_theano() -> Optional[str]:
     return None
 
 
-def resolve_version(option: Optional[str], notes: List[str]) -> str:
-    if option:
-        return parse_theano_version(option)
-    installed = installed_theano()
+def _theano_on_path() -> Tuple[Optional[str], Optional[str]]:
+    """(Theano version, interpreter) of the first `python3`/`python` on PATH that has Theano, leaving
+    out theanogpu's own environment (a venv without Theano, after the README's install)."""
+    seen = set()
+    for name in ("python3", "python"):
+        candidate = shutil.which(name)
+        if candidate is None or candidate in seen:
+            continue
+        seen.add(candidate)
+        facts = stacks.python_facts(Path(candidate))
+        if not facts or os.path.realpath(str(facts.get("prefix"))) == os.path.realpath(sys.prefix):
+            continue
+        version = (facts.get("installed") or {}).get("theano")
+        if version:
+            return str(version), candidate
+    return None, None
+
+
+def _theano_of(args: Dict[str, Any]) -> Tuple[Optional[str], str]:
+    """(installed Theano version or None, where that was looked up) for --python / --stack."""
+    if args.get("--stack"):
+        stack = stacks.get_stack(args["--stack"])
+        pinned = stack.pinned_versions()
+        if pinned is not None:
+            return pinned.get("theano"), "stack %s" % stack.name
+        return (stacks.python_facts(stack.python) or {}).get("installed", {}).get("theano"), "stack %s" % stack.name
+    path = Path(os.path.expanduser(args["--python"]))
+    python = stacks.environment_python(path.absolute(), args["--python"])
+    facts = stacks.python_facts(python)
+    return (facts or {}).get("installed", {}).get("theano"), str(python)
+
+
+def resolve_version(args: Dict[str, Any], notes: List[str], writing: bool = False) -> str:
+    """The Theano dialect to write: --theano, else that of the Theano that will read the config."""
+    if args.get("--theano"):
+        return parse_theano_version(args["--theano"])
+    if args.get("--python") or args.get("--stack"):
+        installed, where = _theano_of(args)
+        if installed is None:
+            raise UserError("%s has no Theano installed; install it there, or give --theano 0.8, 0.9 or 1.0"
+                            % where)
+    else:
+        installed, where = installed_theano(), sys.executable
+        if installed is None:
+            installed, found = _theano_on_path()
+            where = found or where
     if installed is None:
-        notes.append("no Theano installed for %s; writing for Theano 0.8 (choose with --theano)"
-                     % sys.executable)
+        if writing:
+            raise UserError("--write: which Theano will read this file? None is installed for %s or for the "
+                            "python3/python on PATH; give --theano 0.8, 0.9 or 1.0, --python PATH or --stack NAME"
+                            % sys.executable)
+        notes.append("no Theano installed for %s or on PATH; writing for Theano 0.8 (choose with --theano, "
+                     "--python or --stack)" % sys.executable)
         return "0.8"
     dialect, note = release_dialect(installed)
-    notes.append(note or "writing for the installed Theano %s (choose another with --theano)" % installed)
+    notes.append(note or "writing for Theano %s of %s (choose another with --theano, --python or --stack)"
+                 % (installed, where))
     return dialect
 
 
@@ -177,9 +234,30 @@ def threads_option(args: dict) -> Optional[int]:
     return threads if threads != ALL_THREADS else (os.cpu_count() or 1)
 
 
-def build(args: dict, notes: List[str]) -> Tuple[str, Dict[str, str], List[str]]:
+def reasons_for(args: Dict[str, Any], version: str, flags: Dict[str, str], template: str) -> Dict[str, str]:
+    """Flag -> why it has its value, for the report of what `--write` changed in an existing file."""
+    device = flags.get("device", "")
+    reasons = {"device": "--device %s" % args["--device"] if args.get("--device")
+               else "the %s template's device, as Theano %s spells it" % (template, version)}
+    if args.get("--floatx"):
+        reasons["floatX"] = "--floatx %s" % args["--floatx"]
+    elif device.startswith("gpu"):
+        reasons["floatX"] = "the %s GPU back-end computes in float32" % version
+    else:
+        reasons["floatX"] = "the %s template's floatX" % template
+    amount = "--memory %s" % args["--memory"] if args.get("--memory") else "--cnmem %s" % args.get("--cnmem")
+    if args.get("--memory") or args.get("--cnmem"):
+        reasons["lib.cnmem"] = amount
+        reasons["gpuarray.preallocate"] = amount + (" (Theano 1.0's name for lib.cnmem)" if version == "1.0" else "")
+    if args.get("--cudnn"):
+        reasons["dnn.enabled"] = "--cudnn %s" % args["--cudnn"]
+    for item in args.get("--set") or []:
+        reasons[canonical_name(item.split("=", 1)[0].strip())] = "--set"
+    return reasons
+
+
+def build(args: dict, notes: List[str], writing: bool = False) -> Tuple[str, Dict[str, str], List[str]]:
     """Options -> (release, flags, header lines for a .theanorc)."""
-    version = resolve_version(args.get("--theano"), notes)
     template = args.get("--template") or DEFAULT_TEMPLATE
     base_flags = load_template(template)
     base, rest = request_from_flags(base_flags)
@@ -195,6 +273,8 @@ def build(args: dict, notes: List[str]) -> Tuple[str, Dict[str, str], List[str]]
         cnmem=cnmem,
         cudnn=parse_cudnn(args["--cudnn"]) if args.get("--cudnn") else base.cudnn,
     )
+    # Every option is checked before asking which Theano reads the result: a typo is the first thing to hear.
+    version = resolve_version(args, notes, writing)
     translation = spell_request(intent, version)
     notes.extend(translation.notes)
     flags = dict(translation.flags)
@@ -269,7 +349,7 @@ def run_modern(args: dict, backend: str) -> int:
     if fmt not in MODERN_FORMATS:
         raise UserError("--format=%s: a Keras 3 backend is configured by environment variables; choose one "
                         "of %s" % (fmt, ", ".join(MODERN_FORMATS)))
-    for option in ("--write", "--theano", "--template", "--force"):
+    for option in ("--write", "--theano", "--template", "--force", "--python", "--stack"):
         if args.get(option):
             raise UserError("%s only applies to Theano; drop it with --backend %s" % (option, backend))
     device = parse_device(args["--device"]) if args.get("--device") else "gpu"
@@ -326,7 +406,7 @@ def run(args: dict) -> int:
     if args.get("--force") and not write:
         raise UserError("--force only matters with --write")
     notes: List[str] = []
-    version, flags, header = build(args, notes)
+    version, flags, header = build(args, notes, writing=write)
     threads = threads_option(args)
     env = thread_env(threads) if threads is not None else {}
     if write:
@@ -335,7 +415,8 @@ def run(args: dict) -> int:
                          % " ".join(_env_words(env)))
         target = choose_target(path, os.environ)
         notes.extend(target.notes)
-        report = write_theanorc(target.path, flags, header, force=bool(args.get("--force")))
+        report = write_theanorc(target.path, flags, header, force=bool(args.get("--force")), version=version,
+                                reasons=reasons_for(args, version, flags, args.get("--template") or DEFAULT_TEMPLATE))
         _print_notes(notes)
         for line in report.lines:
             sys.stderr.write("theanogpu: %s\n" % line)

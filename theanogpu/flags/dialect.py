@@ -271,3 +271,34 @@ def release_dialect(version: str) -> Tuple[str, Optional[str]]:
     if (major, minor) < (0, 8) or (major, minor) > (1, 0):
         note = "Theano %s is outside 0.8-1.0; writing the %s dialect" % (version, dialect)
     return dialect, note
+
+
+@dataclass
+class Stale:
+    """What to do with a file's options that the release being written for no longer reads."""
+
+    remove: List[str] = field(default_factory=list)
+    add: Dict[str, str] = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
+
+
+def stale_options(existing: Mapping[str, str], flags: Mapping[str, str], version: str) -> Stale:
+    """``lib.cnmem`` in a file written for Theano 1.0, which removed it (1.0 only warns that it does not
+    recognise it, and the pool is silently off): its amount moves to ``gpuarray.preallocate`` unless
+    the new flags set that already; the stale key goes either way."""
+    stale = Stale()
+    if version != "1.0" or "lib.cnmem" not in existing:
+        return stale
+    old = existing["lib.cnmem"]
+    stale.remove.append("lib.cnmem")
+    amount = finite_number(old)
+    if "gpuarray.preallocate" in flags or "gpuarray.preallocate" in existing:
+        stale.notes.append("removed lib.cnmem = %s: Theano 1.0 ignores it; gpuarray.preallocate sets the pool now"
+                           % old)
+    elif amount is not None and amount > 0 and str(flags.get("device", existing.get("device", ""))).startswith("cuda"):
+        stale.add["gpuarray.preallocate"] = old
+        stale.notes.append("lib.cnmem = %s -> gpuarray.preallocate = %s: Theano 1.0 removed lib.cnmem (same "
+                           "meaning: %s)" % (old, old, describe_amount(amount)))
+    else:
+        stale.notes.append("removed lib.cnmem = %s: Theano 1.0 ignores it" % old)
+    return stale

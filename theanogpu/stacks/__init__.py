@@ -14,12 +14,13 @@ Public interface (what the commands use):
   ``.compiledir()``;
 * ``resolve_targets(names, build_missing, need_blas, progress)`` -> [StackTarget] for a comparison;
 * ``run_probe(python, env, compiledir, timeout)``: child/probe.py inside a stack (doctor);
+* ``python_facts(python)``: another interpreter's prefix and installed distributions (config);
 * ``stacks_home()``, ``cache_home()``; ``doctor_checks``: probe facts -> findings.
 """
 
 from theanogpu.stacks import doctor_checks
 from theanogpu.stacks.build import Progress, pip_step
-from theanogpu.stacks.inside import run_probe
+from theanogpu.stacks.inside import python_facts, run_probe
 from theanogpu.stacks.interpreters import find_interpreter
 from theanogpu.stacks.kinds import EnsureResult, ExistingEnv, PinnedStack, Stack, StackState, ToxEnv
 from theanogpu.stacks.locations import cache_home, compiledir, empty_theanorc, stack_python, stacks_home
@@ -40,6 +41,6 @@ __all__ = [
     "TOX_PREFIX", "EnsureResult", "ExistingEnv", "PinnedStack", "Progress", "Stack", "StackSpec", "StackState",
     "StackTarget", "ToxEnv", "built_stacks", "cache_home", "compiledir", "default_stack_names", "doctor_checks",
     "empty_theanorc", "environment_python", "find_interpreter", "get_stack", "load_specs", "parse_stacks_ini",
-    "pinned_stacks", "pip_step", "resolve_targets", "run_probe", "stack_backend", "stack_python", "stacks_home",
-    "tox_env_dir", "user_stacks_file",
+    "pinned_stacks", "pip_step", "python_facts", "resolve_targets", "run_probe", "stack_backend", "stack_python",
+    "stacks_home", "tox_env_dir", "user_stacks_file",
 ]

@@ -80,3 +80,16 @@ def run_probe(python: Path, env: Mapping[str, str], compiledir: Path, timeout: f
     if problem.startswith("it did not finish"):
         return {"probe_error": "the probe did not finish within %g s (raise --timeout)" % timeout}
     return {"probe_error": "the probe " + problem[3:] if problem.startswith("it ") else problem}
+
+
+# This interpreter's prefix (to tell the tool's own venv apart) and its installed distributions.
+_FACTS = ("import json, sys; sys.path.insert(0, sys.argv[1]); import probe; "
+          "print(json.dumps({'prefix': sys.prefix, 'executable': sys.executable, "
+          "'installed': probe.installed_versions()}))")
+
+
+def python_facts(python: Path) -> Optional[Dict[str, Any]]:
+    """``{"prefix", "executable", "installed": {distribution: version}}`` of another interpreter, or
+    None when it does not run as one."""
+    found, _ = child_json([str(python), "-c", _FACTS, str(child_dir())], 60)
+    return found

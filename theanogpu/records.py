@@ -62,6 +62,7 @@ class ParseResult(_ParseCore, total=False):
     fallback_reason: Optional[str]
     error: Optional[str]
     last_exception: Optional[str]
+    user_frame: Optional[str]  # the last traceback frame in the user's own code, with its line
     keras_backend: Optional[str]
     gpu_devices: List[GpuDevice]
     preallocated: Optional[Dict[str, Any]]

@@ -373,3 +373,16 @@ def test_text_data_said_once_when_every_run_shares_it():
     assert text.count("synthetic data") == 1 and "every run: synthetic data" in text
     mixed = render(model.build(runs + [run("gpu2", [1, 1, 1], data={"source": "cifar10"})]), "text")
     assert "every run:" not in mixed
+
+
+def test_crash_lines_are_whole_wrapped_never_cut_in_the_middle():
+    long_error = ("Exception: URL fetch failure on https://s3.amazonaws.com/img-datasets/mnist.npz: None -- "
+                  "[Errno -3] Temporary failure in name resolution")
+    report = model.build([{"variant": "cpu", "stack": "theano10", "repeat": 1, "status": "failed",
+                           "error": [long_error, 'at File "train.py", line 12, in <module>: mnist.load_data()',
+                                     "a", "b", "c", "d", "e"], "parsed": {"epochs": []}}])
+    text = render(report, "text", width=60)
+    assert "~" not in text
+    joined = " ".join(line.strip("| ").strip() for line in text.splitlines() if line.startswith("   |"))
+    assert "Temporary failure in name resolution" in joined and 'at File "train.py", line 12' in joined
+    assert "a" not in joined.split()  # five lines at most: headline, the user's frame, the last three

@@ -21,9 +21,11 @@ import statistics
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Union, cast
 
 from theanogpu.devices import device_kind, requested_from_flags
+from theanogpu.knowledge import misreported_nvcc
 from theanogpu.logparse import keras, modern, tensorflow, theano_gpuarray, theano_old
 from theanogpu.logparse.lines import MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
 from theanogpu.logparse.obs import Observations
+from theanogpu.logparse.theano_old import NVCC_NOT_FOUND
 from theanogpu.logparse.timestamps import PREFIX
 from theanogpu.records import Cnmem, Epoch, GpuDevice, ParseResult
 
@@ -41,7 +43,15 @@ _PROGRESS_START = frozenset(" -0123456789")
 _INTERMEDIATE = keras.INTERMEDIATE.match
 _KERAS3_INTERMEDIATE = keras.KERAS3_INTERMEDIATE.match
 _VALUE_CHARS = keras.VALUE_CHARS
-_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning)\b(?::.*)?$")
+# The line that ends a traceback: ``ValueError: x``, ``urllib.error.URLError: ...``, and a bare
+# ``Exception: URL fetch failure ...`` (what Keras 1/2's get_file raises offline).
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*(?:[A-Za-z_]\w*)?(?:Error|Exception|Exit|Interrupt|Warning)\b(?::.*)?$")
+_FRAME = re.compile(r'^File "(?P<path>[^"]*)", line (?P<line>\d+)(?:, in (?P<function>.*))?$')
+# Frames in these are the frameworks', not the user's script.
+_LIBRARY_PARTS = ("site-packages", "dist-packages", "/lib/python", "\\lib\\", "<frozen", "<string>")
+# A fallback's own traceback follows its message within this many segments (a blank line, a
+# "NoneType: None"); a later one is another story and must not be glued to the reason.
+_DETAIL_WINDOW = 3
 _TIMESTAMP_TOLERANCE = 1.0  # Keras truncates (1.x/2.0) or rounds (2.1+) its seconds
 
 
@@ -197,6 +207,9 @@ class _Run:
         self.in_traceback = False
         self.want_detail = False       # the next non-empty line is an init failure's reason
         self.want_exception = False    # the next exception line explains a CPU fallback
+        self.want_exception_seq = 0
+        self.user_frame: Optional[str] = None  # the last frame of a traceback in the user's own code
+        self._frame: Optional[str] = None  # a user frame whose code line comes next
         self.warnings: List[str] = []
         self._warned: Set[str] = set()
         self.epochs = _Epochs(self.warn)
@@ -210,6 +223,26 @@ class _Run:
     def wants_any_line(self) -> bool:
         return self.want_detail or self.in_traceback
 
+    def traceback_starts(self, seq: int) -> None:
+        self.in_traceback = True
+        if self.want_exception and seq - self.want_exception_seq > _DETAIL_WINDOW:
+            self.want_exception = False
+
+    def _traceback_line(self, stripped: str) -> None:
+        """A frame line or a code line inside a traceback: keep the last frame of the user's own code."""
+        frame = _FRAME.match(stripped)
+        if frame is not None:
+            path = frame.group("path")
+            self._frame = None
+            users = path.endswith(".py") or path.startswith("<ipython")  # a script or a notebook cell
+            if users and not any(part in path for part in _LIBRARY_PARTS):
+                self._frame = 'File "%s", line %s, in %s' % (path, frame.group("line"), frame.group("function"))
+                self.user_frame = _short(self._frame)
+            return
+        if self._frame is not None:
+            self.user_frame = _short("%s: %s" % (self._frame, stripped))
+            self._frame = None
+
     def any_line(self, text: str) -> None:
         """A line no recogniser claimed: maybe the reason an earlier line announced."""
         stripped = text.strip()
@@ -220,6 +253,8 @@ class _Run:
             failure = self.init_failures[-1] if self.init_failures else None
             if failure is not None and failure["reason"] is None:
                 failure["reason"] = _short(stripped)
+        if self.in_traceback and text[:1] in (" ", "\t"):
+            self._traceback_line(stripped)
         if self.in_traceback and text[:1] not in (" ", "\t") and _EXCEPTION.match(stripped):
             self.in_traceback = False
             self.last_exception = _short(stripped)
@@ -268,6 +303,7 @@ class _Run:
             self.cpu_reasons.append(reason)
             if data.get("detail_from_exception") and len(self.cpu_reasons) == 1:
                 self.want_exception = True
+                self.want_exception_seq = seq
 
     def _on_init_failed(self, data: dict, t: Optional[float], seq: int) -> None:
         if len(self.init_failures) < 10:
@@ -408,6 +444,8 @@ class _Run:
             ran_on = self.gpus[-1]["device"] if self.gpus else "another GPU"
             return "%s; ran on %s instead" % (failure, ran_on) if failure else None
         if self.cpu_reasons:
+            if self.cpu_reasons[0].startswith(NVCC_NOT_FOUND):
+                return misreported_nvcc(self.run_info) or self.cpu_reasons[0]
             return self.cpu_reasons[0]
         if failure:
             return failure
@@ -533,7 +571,7 @@ class LogParser:
         run = self._run
         text = seg.strip()
         if text.startswith("Traceback (most recent call last)"):
-            run.in_traceback = True
+            run.traceback_starts(self._seq)
             return
         if text.startswith("Fatal Python error:"):
             # The interpreter aborted (e.g. C code calling Python from an OpenMP thread): no
@@ -591,6 +629,7 @@ class LogParser:
             "fallback_reason": run.fallback_reason(used) if fallback else None,
             "error": error,
             "last_exception": run.last_exception,
+            "user_frame": run.user_frame,
             "keras_backend": run.keras_backend,
             "gpu_devices": cast(List[GpuDevice], run.gpus),
             "preallocated": run.prealloc,

@@ -34,6 +34,7 @@ _INIT_FAILED = re.compile(r"Initialisation of device (\S+) failed:\s*(.*)")
 _FLAGS = re.compile(r"THEANO_FLAGS=(\"[^\"]*\"|'[^']*'|\S+)")
 _UNKNOWN_FLAG = re.compile(r"Theano does not recognise this flag: ([A-Za-z_][\w.]*)\s*$")
 _USED_THE = re.compile(r"^Used the (cpu|gpu)\s*$")
+NVCC_NOT_FOUND = "nvcc compiler not found on $PATH"
 
 
 def parse_cnmem(text: str) -> Optional[dict]:
@@ -115,7 +116,7 @@ def observe(text: str) -> Observations:
         return out
     if "nvcc compiler not found" in text:
         return [("backend", {"name": "theano", "via": None}), ("requested", {"device": "gpu", "raw": None}),
-                ("cpu_fallback", {"reason": "nvcc compiler not found on $PATH"})]
+                ("cpu_fallback", {"reason": NVCC_NOT_FOUND})]
     if "CUDA is installed, but device" in text:
         match = _NOT_AVAILABLE.search(text)
         if match is None:

@@ -165,9 +165,10 @@ def notes(report: Report) -> List[Tuple[str, str]]:
         elif row["status"] not in ("ok", "fallback"):
             error = [line.rstrip() for line in row.get("error") or [] if line.strip()]
             if len(error) > ERROR_LINES:
-                # The first line is the error's headline when the runner put it there; the rest is
-                # the end of the output.
-                error = error[:1] + error[-(ERROR_LINES - 1):]
+                # The error's headline comes first when the runner put it there, then the frame of
+                # the user's own code ("at File ..."); the rest is the end of the output.
+                lead = 2 if error[1].startswith('at File "') else 1
+                error = error[:lead] + error[-(ERROR_LINES - lead):]
             if len(error) == 1:
                 lines.append(("alert", "%s: %s: %s" % (name, row["status"], error[0].strip())))
             else:

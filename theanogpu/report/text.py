@@ -173,8 +173,13 @@ def render(report: Report, color: bool = False, width: int = 80) -> str:
         if kind == "alert":
             lines += [_paint(text, RED, color) for text in wrap.wrap("!! " + note)]
         elif kind == "detail":
-            # Output lines keep their own layout: shortened, never re-wrapped.
-            lines.append(_paint(_fit("   | " + note, max(width, 40)), RED, color))
+            # A line of the run's output: whole (wrapped, never cut in the middle), its indent kept.
+            body = note.rstrip()
+            indent = body[:len(body) - len(body.lstrip())]
+            detail = textwrap.TextWrapper(width=max(width, 40), initial_indent="   | ",
+                                          subsequent_indent="   | " + indent + "  ", break_on_hyphens=False,
+                                          break_long_words=True, drop_whitespace=True)
+            lines += [_paint(text, RED, color) for text in detail.wrap(body) or ["   |"]]
         else:
             lines += wrap.wrap("-  " + note)
     stack = _one_stack(report["rows"])

@@ -211,7 +211,8 @@ class Comparison:
         if watch.stopped_stable:
             entry["stopped_early"] = "stable"
         if status in ("failed", "timeout"):
-            entry["error"] = error_lines(outcome.tail, parsed.get("error") or parsed.get("last_exception"))
+            entry["error"] = error_lines(outcome.tail, parsed.get("error") or parsed.get("last_exception"),
+                                         parsed.get("user_frame"))
         self.progress.run_finished(job.label, entry)
         return entry
 
@@ -229,13 +230,20 @@ class Comparison:
                 "identity_hash": identity.identity_hash(run_identity)}
 
 
-def error_lines(tail: List[str], headline: Optional[str]) -> List[str]:
+USER_FRAME = "at "
+
+
+def error_lines(tail: List[str], headline: Optional[str], user_frame: Optional[str] = None) -> List[str]:
     """The last lines a failed run printed, led by its error line when the tail lost it (a stack
-    dump after "Fatal Python error", a long traceback)."""
+    dump after "Fatal Python error", a long traceback) and by the frame in the user's own code that
+    the tail does not show (``at File "train.py", line 12, in <module>: ...``)."""
     lines = [line for line in tail if line.strip()][-8:]
+    lead = []
     if headline and not any(headline in line for line in lines):
-        lines = [headline] + lines[-5:]
-    return lines
+        lead.append(headline)
+    if user_frame and not any(user_frame.split(": ", 1)[0] in line for line in lines):
+        lead.append(USER_FRAME + user_frame)
+    return lead + lines[-(6 - len(lead)):] if lead else lines
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from theanogpu import knowledge
 from theanogpu.frameworks import KERAS3_BACKENDS, LABELS, MODERN
 
 SEVERITIES = ("error", "warning", "notice", "info")
@@ -325,14 +326,13 @@ def _gpu_or_cpu_severity(f: Facts) -> str:
 
 
 def _nvcc_unparseable(f: Facts) -> Optional[Finding]:
-    if not f.theano_installed or f.theano >= (1, 0) or not f.nvcc_path or f.nvcc_release < (11,):
+    if not f.theano_installed or f.theano >= (1, 0):
+        return None
+    why = knowledge.nvcc_unparseable(f.nvcc_path, _v(f.nvcc_release))
+    if why is None:
         return None
     return Finding(_gpu_or_cpu_severity(f), "nvcc-version-unparseable",
-                   "nvcc %s (%s) ends its --version output with a 'Build ...' line that Theano %s cannot "
-                   "parse, so it reports 'nvcc compiler not found': device=gpu will fall back to CPU"
-                   % (_v(f.nvcc_release), f.nvcc_path, _v(f.theano)),
-                   "put a CUDA <= 10.x toolkit's nvcc first on PATH (or set cuda.root to it), or use "
-                   "Theano 1.0 with device=cuda and pygpu")
+                   "%s (Theano %s): device=gpu will fall back to CPU" % (why, _v(f.theano)), knowledge.NVCC_FIX)
 
 
 def _nvcc_missing(f: Facts) -> Optional[Finding]:

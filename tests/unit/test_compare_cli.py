@@ -6,6 +6,8 @@ Theano 0.8 GPU run; everything theanogpu does around it is real. The stack is th
 
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -195,3 +197,96 @@ def test_the_log_follows_the_run_as_it_prints(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
+
+
+def _compare_argv(tmp_path, *args):
+    return [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script", str(STUB),
+            "--out", str(tmp_path / "out"), *args]
+
+
+def test_two_compares_on_one_out_the_second_is_told_and_changes_nothing(tmp_path):
+    first = subprocess.Popen(_compare_argv(tmp_path, "--variant", "cpu:device=cpu", "--epochs", "1",
+                                           "--timeout", "30"),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, STUB_MODE="hang"))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (tmp_path / "out" / "results.json").exists():
+            time.sleep(0.1)
+        before = (tmp_path / "out" / "results.json").read_bytes()
+        second = subprocess.run(_compare_argv(tmp_path, "--epochs", "1"), capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2 and second.stderr.count("\n") == 1, second.stderr
+        assert "in use by another theanogpu compare (pid %d" % first.pid in second.stderr
+        assert (tmp_path / "out" / "results.json").read_bytes() == before
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.wait(timeout=60)
+    # The lock goes with the process: the next compare resumes normally.
+    again = subprocess.run(_compare_argv(tmp_path, "--variant", "cpu:device=cpu", "--epochs", "1"),
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize("plant", ["symlink", "fifo"])
+def test_a_link_or_fifo_at_a_log_path_is_refused_not_followed(tmp_path, plant):
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    log = out / ("cpu@%s.log" % sys.executable.strip("/").replace("/", "_"))
+    if plant == "symlink":
+        log.symlink_to(victim)
+    else:
+        os.mkfifo(str(log))
+    proc = subprocess.run(_compare_argv(tmp_path, "--variant", "cpu:device=cpu", "--epochs", "1"),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert ("a symbolic link" if plant == "symlink" else "a FIFO") in proc.stderr
+    assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_and_results_stay_valid(tmp_path):
+    """--out on a 56 MB tmpfs (in a private mount namespace; compare wants 50 MB free to start): the first
+    run's 30 MB log fits, the second's fills the disk."""
+    if not shutil.which("unshare") or subprocess.run(["unshare", "-rm", "true"]).returncode != 0:
+        pytest.skip("no mount namespace here for a small tmpfs")
+    small = tmp_path / "small"
+    small.mkdir()
+    argv = _compare_argv(small.parent, "--epochs", "1", "--variant", "a:device=cpu", "--variant", "b:device=cpu")
+    argv[argv.index("--out") + 1] = str(small / "out")
+    script = ("mount -t tmpfs -o size=56m none %s && %s; echo status=$?; cat %s/out/results.json"
+              % (small, " ".join(shlex.quote(a) for a in argv), small))
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, STUB_MODE="", STUB_LINES="300000"))
+    assert "status=1" in proc.stdout, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "disk full: cannot write" in proc.stderr and "free" in proc.stderr
+    record = json.loads(proc.stdout.split("status=1", 1)[1])
+    assert [(run["variant"], run["status"]) for run in record["runs"]] == [("a", "ok")]
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.4, 1.0, 1.6])
+def test_ctrl_c_at_any_moment_is_130_without_a_traceback(tmp_path, delay):
+    proc = subprocess.Popen(_compare_argv(tmp_path, "--epochs", "2"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode in (130, 0), err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    path = tmp_path / "out" / "results.json"
+    if path.exists():
+        json.loads(path.read_text())  # never half-written
+
+
+def test_very_long_names_make_valid_file_names(tmp_path):
+    venv = tmp_path / ("v" * 120) / ("w" * 120)
+    venv.mkdir(parents=True)
+    (venv / "python").symlink_to(sys.executable)
+    name = "n" * 90
+    proc = subprocess.run([sys.executable, "-m", "theanogpu", "compare", "--stack", str(venv / "python"),
+                           "--script", str(STUB), "--out", str(tmp_path / "out"), "--epochs", "1",
+                           "--variant", "%s:device=cpu" % name], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    (run,) = results(tmp_path)["runs"]
+    assert run["variant"] == name and len(run["log"].encode()) <= 210 and (tmp_path / "out" / run["log"]).is_file()

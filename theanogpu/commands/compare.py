@@ -36,10 +36,20 @@ Options:
 
 Each run gets THEANO_FLAGS from its variant (re-spelled for the stack's Theano: device=gpu becomes
 device=cuda and lib.cnmem becomes gpuarray.preallocate on Theano 1.0), THEANORC pointing at a
-generated file and a private HOME with its own keras.json, so your ~/.theanorc and ~/.keras are
-never read or touched. Output goes to <out>/<variant>@<stack>[#repeat].log (timestamped) and
-<out>/results.json, rewritten after every run. Ctrl-C stops the current run, keeps every finished
-one, prints the report and exits 130.
+generated file and a private HOME with its own keras.json, so your ~/.theanorc, ~/.keras/keras.json
+and ~/.theano (the compile cache) never reach a run. Your dataset caches do: ~/.keras/datasets (and
+$KERAS_HOME/datasets), ~/scikit_learn_data, ~/tensorflow_datasets and ~/nltk_data appear in the
+private HOME as links to your files, so keras.datasets.*.load_data() finds what you downloaded
+before; anything a run downloads stays in its own directory, and a run that changes one of your
+files is reported (results.json "dataset_changes").
+
+Output goes to <out>/<variant>@<stack>[#repeat].log (timestamped as the script prints, so
+`tail -f` follows it) and <out>/results.json, rewritten after every run. Running again with the
+same --out keeps a finished run only if it would be the same run: same script (path and content),
+arguments, translated flags and environment, interpreter and key package versions; anything else,
+and every failed, timed-out or interrupted run, runs again (one line says why). Ctrl-C stops the
+current run, keeps every finished one, prints the report and exits 130. A closed stdout or stderr
+(`| head`) only silences output: every run still runs and the exit status still tells.
 
 Exit status: 0 every run finished; 1 a run failed or timed out; 2 bad usage or input; 130 interrupted.
 

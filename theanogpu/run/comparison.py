@@ -10,6 +10,7 @@ run.
 
 import contextlib
 import json
+import shutil
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,13 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from theanogpu import results
 from theanogpu.clock import utc_now
+from theanogpu.errors import WorkFailed
 from theanogpu.logparse import LogParser, keras, parse_path
 from theanogpu.logparse.modern import RUN_TAG
 from theanogpu.records import ResultsRecord, RunEntry
-from theanogpu.run import identity
+from theanogpu.run import identity, outdir
 from theanogpu.run.launcher import Job, Launcher, Outcome, StopFlag
+from theanogpu.run.logfile import DISK_FULL, check_log_path
 from theanogpu.run.plan import PlannedRun, is_stable
 from theanogpu.run.progress import CompareProgress
 from theanogpu.run.runenv import RunCommand, prepare_run, shell_line
@@ -102,8 +105,24 @@ class Comparison:
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> Summary:
+        self.out.mkdir(parents=True, exist_ok=True)
+        with outdir.locked(self.out):
+            try:
+                return self._run()
+            except OSError as exc:
+                if exc.errno not in DISK_FULL:
+                    raise
+                raise WorkFailed("disk full: cannot write %s (%s free there); every finished run is kept in %s; free "
+                                 "some space and run the same command to resume"
+                                 % (exc.filename or self.out, _free(self.out), self.results_path)) from None
+
+    def _run(self) -> Summary:
         self.record = results.load_or_new(self.results_path)
         todo = self._resume()
+        for planned in todo:
+            check_log_path(self.out / (planned.label + ".log"))
+        # Written before any run, so that whatever happens next there is a valid record to report.
+        results.save(self.results_path, self.record)
         interrupted = False
         with _signals_set(self.stop):
             self.progress.start(len(self.planned), len(self.planned) - len(todo), self.out)
@@ -231,6 +250,13 @@ class Comparison:
 
 
 USER_FRAME = "at "
+
+
+def _free(path: Path) -> str:
+    try:
+        return "%.1f MB" % (shutil.disk_usage(str(path)).free / 1e6)
+    except OSError:
+        return "unknown space"
 
 
 def error_lines(tail: List[str], headline: Optional[str], user_frame: Optional[str] = None) -> List[str]:

@@ -1,10 +1,14 @@
 """EDGE: the output directory of a comparison: chosen, created and checked before anything runs."""
 
+import contextlib
 import datetime
+import fcntl
+import os
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
+from theanogpu.clock import utc_now
 from theanogpu.errors import UserError
 
 RUNS_ROOT = Path("theanogpu-runs")
@@ -39,3 +43,30 @@ def prepare_out(out: Path) -> Path:
         raise UserError("--out=%s: only %d MB free on that disk; free some space or choose another --out"
                         % (out, free // (1024 * 1024)))
     return out
+
+
+LOCK_NAME = ".theanogpu.lock"
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold *out* for one comparison: a second `compare` on it gets one line naming the first (exit 2),
+    instead of the two silently overwriting each other's results.json."""
+    path = out / LOCK_NAME
+    try:
+        fd = os.open(str(path), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+                     0o644)
+    except OSError as exc:
+        raise UserError("--out=%s: cannot create its lock file %s (%s)" % (out, path, exc.strerror or exc)) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+            raise UserError("--out=%s is in use by another theanogpu compare (%s); wait for it to end or choose "
+                            "another --out" % (out, holder)) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, ("pid %d, since %s" % (os.getpid(), utc_now())).encode("utf-8"))
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

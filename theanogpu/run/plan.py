@@ -1,5 +1,6 @@
 """PURE: which runs a comparison makes, in which order, and with which flags per stack."""
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -34,7 +35,21 @@ class PlannedRun:
     def label(self) -> str:
         """``variant@stack`` plus ``#repeat`` when a variant runs more than once: names its log and files."""
         base = "%s@%s" % (self.variant.name, safe_stack_label(self.stack.name))
-        return base + ("#%d" % self.repeat if self.repeats > 1 else "")
+        return fit_file_name(base + ("#%d" % self.repeat if self.repeats > 1 else ""))
+
+
+# File systems allow 255 bytes a name; the label gets ".log" and ".log.tmp"-like endings, and a
+# resume may add more: keep a margin.
+MAX_LABEL_BYTES = 200
+
+
+def fit_file_name(label: str) -> str:
+    """*label* if it makes a valid file name, else its start plus a hash of the whole (still unique)."""
+    if len(label.encode("utf-8")) <= MAX_LABEL_BYTES:
+        return label
+    digest = hashlib.sha256(label.encode("utf-8")).hexdigest()[:12]
+    head = label.encode("utf-8")[:MAX_LABEL_BYTES - 13].decode("utf-8", "ignore")
+    return "%s~%s" % (head, digest)
 
 
 def safe_stack_label(name: str) -> str:

@@ -207,7 +207,8 @@ def _compare_argv(tmp_path, *args):
 def test_two_compares_on_one_out_the_second_is_told_and_changes_nothing(tmp_path):
     first = subprocess.Popen(_compare_argv(tmp_path, "--variant", "cpu:device=cpu", "--epochs", "1",
                                            "--timeout", "30"),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, STUB_MODE="hang"))
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=dict(os.environ, STUB_MODE="hang"))
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (tmp_path / "out" / "results.json").exists():

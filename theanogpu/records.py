@@ -79,6 +79,7 @@ class ParseResult(_ParseCore, total=False):
     synthetic_data: Optional[bool]
     script_seconds: Optional[float]
     script_timing: Optional[str]
+    progress: Dict[str, Any]  # from the updates file: count, steady-state estimate, projected s/epoch
 
 
 # ------------------------------------------------------------------------------- results.json
@@ -163,6 +164,10 @@ class ReportRowDoc(TypedDict):
     logs: List[str]
     speedup_significant: Optional[bool]  # False: inside the two rows' measured spread; None: can't tell
     measured_speedup: Optional[float]  # the ratio as measured, also for a fallback (CPU vs CPU)
+    speedup_low: Optional[float]  # the speedup's 95 % interval, from both rows' throughputs
+    speedup_high: Optional[float]
+    seconds_per_epoch_source: Optional[str]  # epochs | projected (from the steady-state throughput)
+    throughput: Optional[Dict[str, Any]]  # steady-state rate of the progress updates, with its interval
 
 
 class ReportRow(ReportRowDoc):

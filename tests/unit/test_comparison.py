@@ -59,7 +59,7 @@ class FakeLauncher(Launcher):
 
 
 def comparison(tmp_path, launcher, specs=("cpu:device=cpu", "gpu:device=gpu", "big:device=gpu,lib.cnmem=0.8"),
-               until_stable=False, repeats=1):
+               until_stable=None, repeats=1):
     variants = [parse_variant_spec(spec) for spec in specs]
     planned = plan_runs(variants, [STACK], repeats)
     script = tmp_path / "train.py"
@@ -120,7 +120,7 @@ def test_until_stable_stops_a_run_once_its_epochs_agree(tmp_path):
         steady += [(start, "o", "Epoch %d/50" % epoch),
                    (start + 0.9, "o", "64/64 [==============================] - 0s - loss: 0.5")]
     launcher = FakeLauncher({"cpu@fake": (steady, "ok", 0)})
-    comparison(tmp_path, launcher, specs=("cpu:device=cpu",), until_stable=True).run()
+    comparison(tmp_path, launcher, specs=("cpu:device=cpu",), until_stable=0.02).run()
     (run,) = recorded(tmp_path)
     assert run["status"] == "ok" and run["stopped_early"] == "stable"
     assert 4 <= len(run["parsed"]["epochs"]) < 10  # stopped after three steady epochs, not after 50

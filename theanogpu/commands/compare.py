@@ -4,7 +4,7 @@ Usage:
   theanogpu compare [--matrix=FILE] [--variant=SPEC]... [--stack=NAME]... [--script=PATH]
                     [--epochs=N] [--samples=N] [--data=DIR] [--repeat=N] [--timeout=SECONDS]
                     [--out=DIR] [--baseline=NAME] [--format=FMT] [--dry-run] [--resume]
-                    [--until-stable] [--arg=ARG]...
+                    [--until-stable[=PCT]] [--arg=ARG]...
   theanogpu compare (-h | --help)
 
 Options:
@@ -28,8 +28,11 @@ Options:
   --out=DIR           Output directory (default: theanogpu-runs/<timestamp>). Running again with
                       the same --out resumes: finished runs are kept and skipped.
   --resume            Resume the newest comparison under theanogpu-runs/ (when --out is not given).
-  --until-stable      Stop a run once its last 3 epochs agree within 2 % (the first epoch, which
-                      carries compilation, never counts); the report says so.
+  --until-stable[=PCT]  Stop a run as soon as its speed is known: once its steady-state
+                      throughput (from the progress updates, warm-up left out) is known within
+                      +-PCT % at 95 % confidence (default 2) after at least 10 s of steady
+                      training; the report projects s/epoch from it and says so. A script with
+                      no progress display stops once its last 3 epochs agree within 2 %.
   --baseline=NAME     Variant that speedups are relative to (default: the first CPU run).
   --format=FMT        Final report format: text, markdown, csv, json or html (default: text).
   --dry-run           Print each run's exact command, environment and config file; run nothing.
@@ -67,7 +70,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from theanogpu import hostinfo, resources, stacks
 from theanogpu.commands import options
@@ -129,6 +132,39 @@ def _script_args(args: Dict[str, Any], default_script: bool) -> List[str]:
     return extra + list(args["--arg"])
 
 
+def normalize_argv(argv: List[str]) -> List[str]:
+    """docopt has no optional option arguments: ``--until-stable=PCT`` becomes the flag and its value
+    (the usage's ``[=PCT]``)."""
+    out: List[str] = []
+    for arg in argv:
+        if arg.startswith("--until-stable="):
+            out += ["--until-stable", arg[len("--until-stable="):]]
+        else:
+            out.append(arg)
+    return out
+
+
+DEFAULT_PRECISION = "2"
+
+
+def _until_stable(args: Dict[str, Any]) -> Optional[float]:
+    """The relative precision --until-stable asks for (0.02 for 2 %), or None without it."""
+    if not args.get("--until-stable"):
+        if args.get("=PCT") is not None:
+            raise UserError("unexpected argument %r (the precision goes with the option: --until-stable=%s)"
+                            % (args["=PCT"], args["=PCT"]))
+        return None
+    value = args.get("=PCT") or DEFAULT_PRECISION
+    try:
+        percent = float(value)
+    except ValueError:
+        percent = -1.0
+    if not 0.1 <= percent <= 50:
+        raise UserError("--until-stable=%s: give the precision in percent, from 0.1 to 50 (e.g. "
+                        "--until-stable=2)" % value)
+    return percent / 100.0
+
+
 def run(args: Dict[str, Any]) -> int:
     dry_run = args["--dry-run"]
     repeats = options.positive_int(args, "--repeat") or 1
@@ -150,7 +186,7 @@ def run(args: Dict[str, Any]) -> int:
         # Theano 0.8/0.9 misreport a new nvcc as missing; its logs record which nvcc was really there.
         machine["nvcc"] = hostinfo.nvcc_facts(os.environ.get("PATH"))
     comparison = Comparison(planned, script, script_args, out, LocalLauncher(), progress, timeout,
-                            args["--until-stable"], machine)
+                            _until_stable(args), machine)
     summary = comparison.run()
     runs, _ = read_inputs([str(summary.results_path)])
     sys.stdout.write(render_for(model.build(runs, args["--baseline"]), fmt, sys.stdout))

@@ -38,11 +38,16 @@ printed), ``seconds_per_step`` (Keras 2.1+ ``87us/step``) and ``target`` (the N 
 
 import gzip
 import os
-from typing import Any, BinaryIO, Iterable, Mapping, Optional, Union
+from typing import Any, BinaryIO, Dict, Iterable, List, Mapping, Optional, Union
 
+from theanogpu import steady
 from theanogpu.logparse.run import LogParser, requested_from_flags
 from theanogpu.logparse.timestamps import format_line, split_line
 from theanogpu.records import ParseResult
+from theanogpu.updates import Point, read_point
+
+UPDATES_SUFFIX = ".updates"  # run/logfile.py writes it next to a run's log
+MAX_UPDATES = 2_000_000  # points kept of an updates file: a month of a run at a few a second
 
 __all__ = ["CONTRACT_FIELDS", "LogParser", "format_line", "parse_lines", "parse_path", "parse_stream",
            "parse_text", "requested_from_flags", "split_line"]
@@ -93,7 +98,7 @@ def parse_path(path: Union[str, "os.PathLike[str]"], source: Optional[str] = Non
     if not path.endswith(".gz"):
         with open(path, "rb") as binary:
             parser.feed_binary(binary)
-        return parser.result()
+        return with_progress(parser.result(), path)
     import zlib  # rare: only for .gz logs
 
     with gzip.open(path, "rb") as packed:
@@ -106,7 +111,53 @@ def parse_path(path: Union[str, "os.PathLike[str]"], source: Optional[str] = Non
         if not reader.size:
             raise OSError(5, "not a complete gzip file", path)
         parser.warn("the compressed log ends early (truncated .gz): parsed what was there")
-    return parser.result()
+    return with_progress(parser.result(), path[:-3])
+
+
+def with_progress(result: ParseResult, log_path: str) -> ParseResult:
+    """*result* with the ``progress`` of the log's updates file (``<log>.updates``, written by the
+    harness as the script ran: update times that the log's lines cannot give), when there is one."""
+    points = read_updates(log_path + UPDATES_SUFFIX)
+    if points:
+        result["progress"] = progress_summary(points, result)
+    return result
+
+
+def read_updates(path: str, limit: int = MAX_UPDATES) -> List[Point]:
+    """The points of an updates file (at most *limit*; an unreadable or odd file gives none)."""
+    if not os.path.isfile(path):
+        return []
+    points: List[Point] = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                point = read_point(line)
+                if point is not None:
+                    points.append(point)
+                    if len(points) >= limit:
+                        break
+    except OSError:
+        return []
+    return points
+
+
+def progress_summary(points: List[Point], result: ParseResult) -> Dict[str, Any]:
+    """What the updates say: how many, the steady-state rate with its interval, and s/epoch projected
+    from it for a target-long epoch (its training part: an epoch's validation shows no updates)."""
+    found = steady.estimate(points)
+    targets = [p.target for p in points if p.target]
+    target = targets[-1] if targets else None
+    summary: Dict[str, Any] = {"updates": len(points), "epochs_seen": len({p.epoch for p in points}),
+                               "target": target, "estimate": None, "projected_seconds_per_epoch": None}
+    if found is not None:
+        summary["estimate"] = {"rate": round(found.rate, 4), "low": round(found.low, 4),
+                               "high": round(found.high, 4), "precision": round(found.precision, 4),
+                               "blocks": found.blocks, "updates": found.updates,
+                               "steady_seconds": round(found.steady_seconds, 3),
+                               "warmup_seconds": round(found.warmup_seconds, 3)}
+        if target:
+            summary["projected_seconds_per_epoch"] = round(found.seconds_per(target), 3)
+    return summary
 
 
 class _GzipReader:

@@ -23,6 +23,9 @@ SOURCES: Dict[str, Optional[Tuple[str, Optional[str]]]] = {
     "status": ("status", None), "fallback": ("fallback", None), "fallback_reason": ("fallback_reason", None),
     "error": ("error", None), "fastest": ("fastest", None),
     "speedup_significant": ("speedup_significant", None), "measured_speedup": ("measured_speedup", None),
+    "speedup_low": ("speedup_low", None), "speedup_high": ("speedup_high", None),
+    "seconds_per_epoch_source": ("seconds_per_epoch_source", None), "throughput_rate": ("throughput", "rate"),
+    "throughput_precision": ("throughput", "precision"),
 }
 COLUMNS = tuple(SOURCES)
 assert all(source is None or source[0] in ROW_FIELDS for source in SOURCES.values())

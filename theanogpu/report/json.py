@@ -24,6 +24,8 @@ def row_document(row: ReportRow) -> Dict[str, Any]:
     out["seconds_per_epoch"] = _round(row["seconds_per_epoch"], 3)
     out["speedup"] = _round(row["speedup"], 2)
     out["measured_speedup"] = _round(row["measured_speedup"], 2)
+    out["speedup_low"] = _round(row["speedup_low"], 2)
+    out["speedup_high"] = _round(row["speedup_high"], 2)
     out["warmup_seconds"] = _round(row["warmup_seconds"], 3)
     if row["spread"]:
         out["spread"] = dict(row["spread"], min=_round(row["spread"]["min"], 3),

@@ -6,6 +6,7 @@ date, or a log directory), so that runs from different machines never count as r
 other. Runs with the same origin, name and stack are repeats and make one row.
 """
 
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -152,8 +153,10 @@ class _Facts:
     fallback: Optional[bool]
     status: str
     seconds: List[float]
-    median: Optional[float]
+    median: Optional[float]  # seconds per epoch: from epochs, else projected from the throughput
     hostname: Optional[str]
+    projected: bool = False
+    estimate: Optional[Dict[str, Any]] = None  # steady-state throughput (logparse.progress_summary)
 
 
 def _describe(run: RunEntry) -> _Facts:
@@ -165,8 +168,15 @@ def _describe(run: RunEntry) -> _Facts:
     fallback = _run_fallback(parsed, requested, used)
     seconds = epoch_seconds(parsed)
     host = run.get("host")
-    return _Facts(run, parsed, requested, used, fallback, _run_status(run, fallback), seconds,
-                  seconds_per_epoch(seconds), host.get("hostname") if isinstance(host, dict) else host)
+    found = parsed.get("progress")
+    progress: Dict[str, Any] = found if isinstance(found, dict) else {}
+    estimate = progress.get("estimate") if isinstance(progress.get("estimate"), dict) else None
+    median = seconds_per_epoch(seconds)
+    projected = median is None and isinstance(progress.get("projected_seconds_per_epoch"), (int, float))
+    if projected:
+        median = float(progress["projected_seconds_per_epoch"])
+    return _Facts(run, parsed, requested, used, fallback, _run_status(run, fallback), seconds, median,
+                  host.get("hostname") if isinstance(host, dict) else host, projected, estimate)
 
 
 def _group(runs: Sequence[RunEntry]) -> List[List[_Facts]]:
@@ -208,10 +218,16 @@ def _row(group: List[_Facts]) -> ReportRow:
     notes = []
     if len(group) > 1 and len(set(statuses)) > 1:
         notes.append("repeats: " + ", ".join(statuses))
+    estimate = _row_estimate(group)
     for facts in group:
         if facts.run.get("stopped_early") == "stable":
-            notes.append("stopped early: epoch times were stable")
+            notes.append("stopped early: its speed was known within +-%.1f %%" % (estimate["precision"] * 100)
+                         if estimate else "stopped early: epoch times were stable")
             break
+    projected = [facts for facts in group if facts.projected]
+    if projected and estimate:
+        notes.append("s/epoch projected from %d updates over %.1f s of steady training (+-%.1f %%)"
+                     % (estimate["updates"], estimate["steady_seconds"], estimate["precision"] * 100))
     found: Any = _first(facts.run.get("error") or facts.parsed.get("error")
                         for facts in group if facts.status not in ("ok", "fallback"))
     errors: Optional[List[str]] = found.splitlines() if isinstance(found, str) else found
@@ -234,6 +250,11 @@ def _row(group: List[_Facts]) -> ReportRow:
         "speedup": None,
         "speedup_significant": None,
         "measured_speedup": None,
+        "speedup_low": None,
+        "speedup_high": None,
+        "seconds_per_epoch_source": ("projected" if projected and len(projected) == len(medians) else
+                                     "epochs" if medians else None),
+        "throughput": estimate,
         "fastest": False,
         "status": status,
         "fallback": fallback,
@@ -312,10 +333,25 @@ def build(runs: Sequence[RunEntry], baseline: Optional[str] = None) -> Report:
     }
 
 
+def _row_estimate(group: List[_Facts]) -> Optional[Dict[str, Any]]:
+    """The row's steady-state throughput: its repeats' median rate, with the widest precision of them."""
+    found = [facts.estimate for facts in group if facts.estimate and facts.estimate.get("rate")]
+    if not found:
+        return None
+    rate = statistics.median(float(estimate["rate"]) for estimate in found)
+    precision = max(float(estimate.get("precision") or 0.0) for estimate in found)
+    first = found[0]
+    return {"rate": rate, "low": rate * (1 - precision), "high": rate * (1 + precision), "precision": precision,
+            "updates": sum(int(estimate.get("updates") or 0) for estimate in found),
+            "steady_seconds": sum(float(estimate.get("steady_seconds") or 0.0) for estimate in found),
+            "warmup_seconds": first.get("warmup_seconds")}
+
+
 def _set_speedup(row: ReportRow, base: float, baseline: Optional[ReportRow]) -> None:
     """The row's speedup vs the baseline's seconds per epoch, and whether it is more than noise.
 
     A fallback's ratio is CPU vs CPU: kept as ``measured_speedup``, never shown as a GPU ``speedup``.
+    With both rows' steady-state throughputs known, the speedup gets their combined 95 % interval.
     """
     spe = row["seconds_per_epoch"]
     if not spe:
@@ -323,7 +359,15 @@ def _set_speedup(row: ReportRow, base: float, baseline: Optional[ReportRow]) -> 
     row["measured_speedup"] = base / spe
     if not row["fallback"]:
         row["speedup"] = base / spe
-    if baseline is not None:
+    if baseline is None:
+        return
+    mine, theirs = row.get("throughput"), baseline.get("throughput")
+    if mine and theirs and row["speedup"] is not None:
+        relative = math.sqrt(mine["precision"] ** 2 + theirs["precision"] ** 2)
+        low, high = row["speedup"] * max(1.0 - relative, 0.0), row["speedup"] * (1.0 + relative)
+        row["speedup_low"], row["speedup_high"] = low, high
+        row["speedup_significant"] = not (low <= 1.0 <= high)
+    else:
         row["speedup_significant"] = significant(row, baseline)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
-from theanogpu import results
+from theanogpu import results, steady
 from theanogpu.clock import utc_now
 from theanogpu.errors import WorkFailed
 from theanogpu.logparse import LogParser, keras, parse_path
@@ -28,6 +28,7 @@ from theanogpu.run.logfile import DISK_FULL, check_log_path
 from theanogpu.run.plan import PlannedRun, is_stable
 from theanogpu.run.progress import CompareProgress
 from theanogpu.run.runenv import RunCommand, prepare_run, shell_line
+from theanogpu.updates import Point
 
 RUNS_SUBDIR = ".runs"
 
@@ -45,20 +46,28 @@ class Summary:
         return any(run["status"] in ("failed", "timeout") for run in self.record["runs"])
 
 
-class _Watch:
-    """One run's lines as they arrive: the live epoch display and the --until-stable decision.
+# --until-stable: the steady rate must rest on at least this much steady training.
+MIN_STEADY_SECONDS = 10.0
 
-    The lines go through the log parser as they come, so the epoch times shown live and used to stop
-    early are the ones the final report gives (header to the epoch's closing line).
+
+class _Watch:
+    """One run's output as it arrives: the live epoch display and the --until-stable decision.
+
+    The lines go through the log parser as they come, so the epoch times shown live are the ones the
+    final report gives (header to the epoch's closing line). With progress updates, --until-stable
+    stops a run once its steady-state throughput is known within the asked precision (steady.py);
+    for a script without a progress display, once its last three epochs agree (run/plan.is_stable).
     """
 
-    def __init__(self, progress: CompareProgress, until_stable: bool, stop: StopFlag,
+    def __init__(self, progress: CompareProgress, precision: Optional[float], stop: StopFlag,
                  requested_device: str) -> None:
         self.progress = progress
-        self.until_stable = until_stable
+        self.precision = precision  # None: run to the end
         self.stop = stop
         self.parser = LogParser(requested_device=requested_device)
+        self.points: List[Point] = []
         self.stopped_stable = False
+        self.verdict: Optional[steady.Estimate] = None
 
     def __call__(self, t: float, stream: str, text: str) -> None:
         self.parser.feed_event(t, stream, text)
@@ -67,7 +76,25 @@ class _Watch:
             return
         durations = [seconds for seconds in self.parser.epoch_seconds_so_far() if seconds is not None]
         self.progress.epoch(header[0], header[1], durations[-1] if durations else None)
-        if self.until_stable and is_stable(durations) and not self.stop.is_set():
+        if self.precision is not None and not self.updates_within_epochs and is_stable(durations):
+            self._stop()
+
+    @property
+    def updates_within_epochs(self) -> bool:
+        """Whether the script shows progress inside an epoch (not only each epoch's closing line)."""
+        return any(a.epoch == b.epoch for a, b in zip(self.points, self.points[1:]))
+
+    def point(self, point: Point) -> None:
+        self.points.append(point)
+        if self.precision is None or self.stop.is_set():
+            return
+        verdict = steady.stable(self.points, self.precision, MIN_STEADY_SECONDS)
+        if verdict is not None:
+            self.verdict = verdict
+            self._stop()
+
+    def _stop(self) -> None:
+        if not self.stop.is_set():
             self.stopped_stable = True
             self.stop.set()
 
@@ -86,7 +113,7 @@ class Comparison:
 
     def __init__(self, planned: Sequence[PlannedRun], script: Path, script_args: Sequence[str], out: Path,
                  launcher: Launcher, progress: CompareProgress, timeout: Optional[float] = None,
-                 until_stable: bool = False, machine: Optional[Mapping[str, Any]] = None) -> None:
+                 until_stable: Optional[float] = None, machine: Optional[Mapping[str, Any]] = None) -> None:
         self.planned = list(planned)
         self.script = script
         self.script_args = list(script_args)
@@ -96,7 +123,7 @@ class Comparison:
         self.launcher = launcher
         self.progress = progress
         self.timeout = timeout
-        self.until_stable = until_stable
+        self.until_stable = until_stable  # the precision --until-stable asks for (0.02: +-2 %), or None
         self.results_path = out / "results.json"
         self.stop = StopFlag()  # the harness's own stop: Ctrl-C, SIGTERM
         self.record: ResultsRecord = {}
@@ -206,6 +233,9 @@ class Comparison:
 
     def line(self, job: Job, t: float, stream: str, text: str) -> None:
         self._running[job.label].watch(t, stream, text)
+
+    def point(self, job: Job, point: Point) -> None:
+        self._running[job.label].watch.point(point)
 
     # -- records ---------------------------------------------------------------------------------
     def _entry(self, job: Job, outcome: Outcome) -> RunEntry:

@@ -16,6 +16,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Protocol, Tuple
 
 from theanogpu.run.logfile import RunLog
 from theanogpu.run.runner import Outcome, StopFlag, run_process
+from theanogpu.updates import Point
 
 __all__ = ["Job", "JobEvents", "Launcher", "LocalLauncher", "Outcome", "StopFlag"]
 
@@ -45,6 +46,9 @@ class JobEvents(Protocol):
     def line(self, job: Job, t: float, stream: str, text: str) -> None:
         """The script printed *text* on *stream* (o/e) *t* seconds after it started (already logged)."""
 
+    def point(self, job: Job, point: Point) -> None:
+        """The script's progress display showed an update (already in the updates file)."""
+
 
 class Launcher:
     """Runs jobs and yields each one with its outcome as it ends."""
@@ -64,7 +68,7 @@ class LocalLauncher(Launcher):
     def execute(self, jobs: Iterable[Job], events: JobEvents) -> Iterator[Tuple[Job, Outcome]]:
         for job in jobs:
             events.started(job)
-            with RunLog(job.log_path) as log:
+            with RunLog(job.log_path, lambda point, job=job: events.point(job, point)) as log:  # type: ignore[misc]
                 for line in job.header:
                     log.write(0.0, "m", line)
 
@@ -72,5 +76,6 @@ class LocalLauncher(Launcher):
                     log.write(t, stream, text)
                     events.line(job, t, stream, text)
 
-                outcome = run_process(job.argv, job.env, on_line, timeout=job.timeout, stop=job.stop)
+                outcome = run_process(job.argv, job.env, on_line, timeout=job.timeout, stop=job.stop,
+                                      on_chunk=log.chunk)
             yield job, outcome

@@ -25,6 +25,7 @@ ORPHAN_PIPE_SECONDS = 2.0
 _READ_SIZE = 65536
 
 LineSink = Callable[[float, str, str], None]
+ChunkSink = Callable[[float, str, bytes], None]
 
 
 @dataclass
@@ -122,11 +123,14 @@ def run_process(
     cwd: Optional[str] = None,
     timeout: Optional[float] = None,
     stop: Optional[StopFlag] = None,
+    on_chunk: Optional[ChunkSink] = None,
 ) -> Outcome:
     """Run *argv* in a new process group and stream its output to *on_line(t, stream, text)*.
 
-    *stream* is ``"o"`` or ``"e"``. The call returns when the process has exited and both pipes are
-    drained, or after the group was killed for the timeout or the stop flag.
+    *stream* is ``"o"`` or ``"e"``. *on_chunk(t, stream, data)* also gets the raw bytes as they are
+    read, before they make a line: progress redraws (``\r``, ``\b``) come with their own times then.
+    The call returns when the process has exited and both pipes are drained, or after the group was
+    killed for the timeout or the stop flag.
     """
     start = time.monotonic()
     proc = subprocess.Popen(
@@ -183,6 +187,8 @@ def run_process(
                     selector.unregister(key.fileobj)
                     open_streams -= 1
                     continue
+                if on_chunk is not None:
+                    on_chunk(time.monotonic() - start, stream, data)
                 for line in splitters[stream].feed(data):
                     emit(stream, line)
         completed = status is None

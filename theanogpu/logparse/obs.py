@@ -25,7 +25,7 @@ samples            ``train``, ``validate``, ``unit`` (samples or steps)
 epoch_header       ``epoch``, ``of``
 progress           a Keras progress line that is not an epoch end (nothing to do)
 epoch_end          ``current``, ``target``, ``seconds``, ``eta``, ``seconds_per_step``, ``metrics``,
-                   ``style`` (bar, keras3, verbose2)
+                   ``style`` (bar, keras3, verbose2, unknown: ``N/Unknown``)
 download           a dataset download starts: its progress bar is not an epoch
 device_line        the ``theanogpu-device:`` JSON object (see modern.py)
 run_line           the ``theanogpu-run:`` JSON object (see modern.py)

@@ -115,8 +115,10 @@ class _Epochs:
                 return
             previous = self.items[self._open_index] if self._open_index < len(self.items) else None
             # Keras 3 redraws the finished bar (last batch, then with val_* metrics): the same
-            # epoch, if it follows at once. Anything later (evaluate, predict) is not an epoch.
-            if previous is not None and self._last_end_seq == seq - 1 and previous["target"] == data["target"]:
+            # epoch, if it follows at once, or if the first was only the last batch's update and
+            # callbacks printed in between. Anything later (evaluate, predict) is not an epoch.
+            if previous is not None and previous["target"] == data["target"] and (
+                    self._last_end_seq == seq - 1 or _completes(previous, data)):
                 self.items[self._open_index] = self._make(previous["epoch"], previous["of"], data,
                                                           self._open["t"], t)
                 self._last_end_seq = seq
@@ -125,8 +127,8 @@ class _Epochs:
         # long as it has the same step count as the first one (evaluate() usually differs).
         if self.items and self.items[0]["target"] != data["target"]:
             return
-        if self.items and self._last_end_seq == seq - 1 and self.items[-1]["target"] == data["target"] \
-                and data["style"] == "keras3":
+        if self.items and self.items[-1]["target"] == data["target"] and data["style"] == "keras3" and (
+                self._last_end_seq == seq - 1 or _completes(self.items[-1], data)):
             last = self.items[-1]
             self.items[-1] = self._make(last["epoch"], None, data, last["_start"], t)
             self._last_end_seq = seq
@@ -157,7 +159,7 @@ class _Epochs:
                            "probably buffered (run Python with -u); Keras's seconds are used for those")
         return {"epoch": epoch, "of": of, "seconds": seconds, "metrics": data["metrics"],
                 "printed_seconds": printed, "seconds_per_step": data["seconds_per_step"], "target": data["target"],
-                "_start": start}
+                "origin": "keras", "_start": start, "_provisional": _provisional(data)}
 
     def _commit_pending(self) -> None:
         pending, self._pending = self._pending, None
@@ -171,7 +173,27 @@ class _Epochs:
         self._commit_pending()
         for item in self.items:
             item.pop("_start", None)
+            item.pop("_provisional", None)
         return self.items
+
+
+def _provisional(data: Dict[str, Any]) -> bool:
+    """Whether a completed bar may be the last batch's update rather than the epoch's final line.
+
+    The last batch is drawn before ``on_epoch_end`` with its ETA where the elapsed time goes: Keras 3
+    prints ``1563/1563 ━━━ 0s 10ms/step`` (an ETA of 0s), tf.keras ``1563/1563 [===] - ETA: 0s``.
+    Then the callbacks run (Keras 3 puts the progress bar last, so their messages come first) and
+    the bar is drawn once more, finalised, with the elapsed time and the val_* metrics.
+    """
+    if data["style"] == "keras3":
+        return data["seconds"] == 0
+    return data["seconds"] is None and data.get("eta") is not None
+
+
+def _completes(previous: Dict[str, Any], data: Dict[str, Any]) -> bool:
+    """Whether *data* is the final line of the epoch whose provisional line was *previous*."""
+    return bool(previous.get("_provisional")) and data["seconds"] is not None \
+        and set(previous["metrics"]) <= set(data["metrics"])
 
 
 class _Run:

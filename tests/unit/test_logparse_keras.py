@@ -183,11 +183,12 @@ def test_headerless_log_counts_each_summary():
     assert [(e["epoch"], e["seconds"]) for e in result["epochs"]] == [(1, 11.0), (2, 12.0)]
 
 
-def test_custom_loop_timings_are_not_epochs():
+def test_custom_loop_timings_are_loop_epochs_never_keras_ones():
     result = parse_lines(["Epoch 0", "    Epoch took 338.5225307941437 seconds",
-                          "Epoch 1/10: 100%|##########| 10/10 [00:01<00:00,  9.50it/s]",
                           "10/10 [00:01<00:00,  9.50it/s]", "Looping 1000 times took 2.364756 seconds"])
-    assert result["epochs"] == []
+    assert [(e["epoch"], e["seconds"], e["origin"]) for e in result["epochs"]] == [(0, 338.523, "loop")]
+    assert result["script_seconds"] == 2.365
+    assert parse_lines(["Epoch 1/10", "10/10 [00:01<00:00,  9.50it/s]"])["epochs"] == []
 
 
 def test_nan_metrics_become_null_with_a_warning():

@@ -32,6 +32,18 @@ harness asked for, for a runner that writes it into the log (stream ``m``); ``fl
 Plain lines also recognised: ``Using device: cuda`` (a common PyTorch print), JAX's ``No GPU/TPU
 found, falling back to CPU`` and ``... a CUDA-enabled jaxlib is not installed. Falling back to cpu``,
 and PyTorch's ``CUDA initialization: ...`` warning (a reason if the run ends on the CPU).
+
+PyTorch's warnings about a GPU its build cannot use (torch/cuda/__init__.py, ``_check_capability`` and
+``_check_cubins``), each a multi-line UserWarning whose first line may follow ``UserWarning: ``::
+
+    NVIDIA GeForce RTX 3090 with CUDA capability sm_86 is not compatible with the current PyTorch installation.
+    The current PyTorch install supports CUDA capabilities sm_37 sm_50 sm_60 sm_70.
+    If you want to use the NVIDIA GeForce RTX 3090 GPU with PyTorch, please check the instructions at ...
+    Found GPU0 Tesla K40m which is of cuda capability 3.5.              (0.3-2.x, "too old")
+    Found GPU0 GeForce GTX 770 which requires CUDA_VERSION >= 8000 to   (0.3-1.x)
+
+They name the GPU (``gpu_seen``) and give a reason if the run ends on the CPU; whether it does is
+for the rest of the log to say (PyTorch may still run on the GPU, or fail on its first kernel).
 """
 
 import json
@@ -40,7 +52,8 @@ from typing import Optional
 
 from theanogpu.logparse.obs import NONE, Observations, device_kind
 
-KEYWORDS = ("theanogpu-", "Using device", "alling back to", "CUDA initialization", "jax")
+KEYWORDS = ("theanogpu-", "Using device", "alling back to", "CUDA initialization", "jax", "capability",
+            "Found GPU", "GPU with PyTorch")
 
 DEVICE_TAG = "theanogpu-device:"
 DATA_TAG = "theanogpu-data:"
@@ -49,6 +62,10 @@ RESULT_TAG = "theanogpu-result:"
 
 _USING_DEVICE = re.compile(r"^Using device:? +['\"]?([A-Za-z]+)")
 _TORCH_CUDA_INIT = re.compile(r"CUDA initialization: (.*?)(?: \(Triggered internally.*)?$")
+_TORCH_INCOMPATIBLE = re.compile(r"(.*?) with CUDA capability (sm_\d+) is not compatible with the current PyTorch")
+_TORCH_TOO_OLD = re.compile(r"Found GPU(\d+) (.+?) which (is of cuda capability [\d.]+\d|requires CUDA_VERSION >= \d+)")
+_TORCH_WANT = re.compile(r"If you want to use the (.+?) GPU with PyTorch")
+_TORCH = ("backend", {"name": "torch", "via": None})
 
 
 def _json_object(text: str, tag: str) -> Optional[dict]:
@@ -97,8 +114,35 @@ def observe(text: str) -> Observations:
     if "CUDA-enabled jaxlib is not installed" in text:
         return [("backend", {"name": "jax", "via": None}), ("requested", {"device": "gpu", "raw": None, "weak": True}),
                 ("cpu_fallback", {"reason": "a GPU may be present, but the installed jaxlib has no CUDA support"})]
+    if "capability" in text or "Found GPU" in text or "GPU with PyTorch" in text:
+        return _torch_capability(text)
     if "CUDA initialization" in text:
         match = _TORCH_CUDA_INIT.search(text)
         if match:
             return [("reason_hint", {"reason": "CUDA initialization: " + match.group(1).strip()})]
     return NONE
+
+
+def _torch_capability(text: str) -> Observations:
+    """PyTorch's warning that its build cannot use this GPU (see the module docstring)."""
+    match = _TORCH_INCOMPATIBLE.search(text)
+    if match:
+        # The name may follow a warning prefix on the same line ("...py:104: UserWarning: NVIDIA ...").
+        name = match.group(1).rsplit(": ", 1)[-1].rsplit("`", 1)[-1].strip(" '\"")
+        why = "CUDA capability %s is not supported by the installed PyTorch build" % match.group(2)
+    else:
+        match = _TORCH_TOO_OLD.search(text)
+        if match:
+            name, why = match.group(2).strip(), ("it %s, which this PyTorch build does not support"
+                                                 % match.group(3))
+        else:
+            match = _TORCH_WANT.search(text)
+            if match is None:
+                return NONE
+            name, why = match.group(1).strip(), None
+    if not name:
+        return NONE
+    out: Observations = [_TORCH, ("gpu_seen", {"name": name})]
+    if why:
+        out.append(("reason_hint", {"reason": "PyTorch cannot use %s: %s" % (name, why)}))
+    return out

@@ -7,21 +7,24 @@ memory does not grow with the log, only with what it reports (epochs, capped at 
 The rules, in one place (each documented where it is applied):
 - device_used: the ``theanogpu-device`` line if any; else nothing if the run died at initialisation;
   else what a test script says it computed on; else gpu if a GPU was initialised; else cpu if the
-  framework reported giving up on the GPU, or if Theano ran and never mentioned a GPU.
+  framework reported giving up on the GPU; else gpu if TensorFlow found one (and did not ignore or
+  skip it); else cpu if Theano ran and never mentioned a GPU.
 - fallback: true when a GPU was requested (by the caller, the log, or by default as TensorFlow and
   JAX do) and the run ended on the CPU, or on another GPU after an initialisation failure; false
   when it ran where requested or the log says there is no fallback; null when unknown.
 - epochs: only completed epoch summaries (see keras.py) count, and only those that belong to an
   ``Epoch i/n`` header (or, in a log without headers, those that look like the others): download
-  bars and ``evaluate()`` after the last epoch are not epochs.
+  bars and ``evaluate()`` after the last epoch are not epochs. A log with no Keras epoch gets its
+  training loop's epochs instead (loops.py, loop_epochs.py).
 """
 
 import re
 import statistics
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from theanogpu.logparse import keras, modern, tensorflow, theano_gpuarray, theano_old
+from theanogpu.logparse import keras, loops, modern, tensorflow, theano_gpuarray, theano_old
 from theanogpu.logparse.lines import MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
+from theanogpu.logparse.loop_epochs import LoopEpochs, ScriptTiming
 from theanogpu.logparse.obs import Observations, device_kind
 from theanogpu.logparse.timestamps import PREFIX
 
@@ -31,9 +34,10 @@ MAX_DEVICES = 64
 MAX_TEXT = 300  # characters kept of a reason or message taken from the log
 
 # Recognisers of rare lines, tried in order once the prefilter has seen one of their keywords.
-_RECOGNISERS = (keras.observe, theano_old.observe, theano_gpuarray.observe, tensorflow.observe, modern.observe)
+_RECOGNISERS = (keras.observe, theano_old.observe, theano_gpuarray.observe, tensorflow.observe, modern.observe,
+                loops.observe)
 _PREFILTER = re.compile("|".join(sorted({re.escape(k) for m in (keras, theano_old, theano_gpuarray, tensorflow,
-                                                                 modern) for k in m.KEYWORDS}
+                                                                 modern, loops) for k in m.KEYWORDS}
                                         | {"Traceback", "Fatal Python error"}, key=len, reverse=True)))
 _PROGRESS_START = frozenset(" -0123456789")
 _INTERMEDIATE = keras.INTERMEDIATE.match
@@ -209,6 +213,8 @@ class _Run:
         self.gpus: List[Dict[str, Any]] = []
         self.gpu_seen: Optional[str] = None
         self.gpu_used = False
+        self.gpu_found = False            # TensorFlow found a GPU it will use unless it says otherwise
+        self._found_seq = -10             # where: its name may follow on the next line
         self.cpu_reasons: List[str] = []
         self.init_failures: List[Dict[str, Any]] = []
         self.failed_then_gpu = False
@@ -232,6 +238,9 @@ class _Run:
         self.warnings: List[str] = []
         self._warned = set()
         self.epochs = _Epochs(self.warn)
+        self.loops = LoopEpochs(MAX_EPOCHS)
+        self.script_timing = ScriptTiming()
+        self.header: Optional[Tuple[int, Optional[int]]] = None  # the last epoch header, Keras's or a loop's
 
     def warn(self, text: str) -> None:
         if text in self._warned or len(self.warnings) >= MAX_WARNINGS:
@@ -294,6 +303,16 @@ class _Run:
     def _on_gpu_seen(self, data: dict, t: Optional[float], seq: int) -> None:
         self.gpu_seen = self.gpu_seen or data.get("name")
 
+    def _on_gpu_found(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.gpu_found = True
+        self._found_seq = seq
+        self._on_gpu_seen(data, t, seq)
+
+    def _on_gpu_name_line(self, data: dict, t: Optional[float], seq: int) -> None:
+        # A bare "name: X" means a GPU only right under "Found device N with properties:".
+        if 0 < seq - self._found_seq <= 2:
+            self._on_gpu_seen(data, t, seq)
+
     def _on_cpu_fallback(self, data: dict, t: Optional[float], seq: int) -> None:
         reason = _short(data.get("reason"))
         if reason and reason not in self.cpu_reasons and len(self.cpu_reasons) < 10:
@@ -342,6 +361,25 @@ class _Run:
 
     def _on_epoch_header(self, data: dict, t: Optional[float], seq: int) -> None:
         self.epochs.header(data["epoch"], data["of"], t)
+        self.header = (data["epoch"], data["of"])
+
+    def _on_loop_header(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.header = (data["epoch"], data["of"])
+
+    def _on_loop_epoch(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.epoch(data, t)
+
+    def _on_loop_metrics(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.metrics(data)
+
+    def _on_bar_end(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.bar(data, t, self.header)
+
+    def _on_loop_took(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.took(data["seconds"], t, self.header)
+
+    def _on_script_time(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.script_timing.add(data)
 
     def _on_epoch_end(self, data: dict, t: Optional[float], seq: int) -> None:
         self.epochs.end(data, t, seq)
@@ -410,6 +448,8 @@ class _Run:
             return "gpu"
         if self.cpu_reasons or self.init_failures:
             return "cpu"
+        if self.gpu_found:
+            return "gpu"  # TensorFlow uses the GPUs it found unless it says it ignores or skips them
         if self.backend == "theano":
             return "cpu"  # Theano prints a device line whenever it initialises a GPU
         return None
@@ -586,8 +626,9 @@ class LogParser:
         """The parse object (CONTRACT.md ``parse``, plus the extra fields listed in __init__.py)."""
         self.close()
         run = self._run
-        epochs = _with_script_seconds(run.epochs.finish(), run.result_info)
-        if run.epochs.dropped:
+        # Keras's epochs when there are any; a loop's lines are then callbacks' prints or evaluation.
+        epochs = _with_script_seconds(run.epochs.finish(), run.result_info) or run.loops.finish()
+        if run.epochs.dropped or run.loops.dropped:
             run.warn("more than %d epochs: only the first %d are listed" % (MAX_EPOCHS, MAX_EPOCHS))
         if self._splitter.truncated:
             run.warn("%d line(s) longer than %d KiB: only their start was read"
@@ -604,6 +645,7 @@ class LogParser:
         if len(seconds) >= 2 and epochs[0]["seconds"] is not None:
             first_extra = round(epochs[0]["seconds"] - statistics.median(seconds[1:]), 3)
         error = run.crash or (run.last_exception if run.no_fallback else None)
+        script_seconds, script_timing = run.script_timing.result()
         return {
             "source": self.source,
             "backend": run.backend,
@@ -625,6 +667,8 @@ class LogParser:
             "allocation_cache": run.allocation_cache,
             "samples": run.samples,
             "first_epoch_extra_seconds": first_extra,
+            "script_seconds": script_seconds,
+            "script_timing": _short(script_timing),
             "timestamped": self._timestamped,
             "seconds_before_first_epoch": run.epochs.first_header_t if self._timestamped else None,
             "log_seconds": self._now() if self._timestamped else None,

@@ -49,7 +49,7 @@ _AMOUNT = re.compile(r"(%s)\s*(%s)\b" % (_NUMBER, _UNIT))
 
 # Where a loop line says how long its epoch took, most specific label first.
 _TIMED = [re.compile(pattern, re.IGNORECASE) for pattern in (
-    r"\btook\s*[:=]?\s*(%s|%s)" % (_DURATION, _NUMBER),
+    r"\b(?:took|time taken)\s*[:=]?\s*(%s|%s)" % (_DURATION, _NUMBER),
     r"\b(?:epoch|total|train(?:ing)?)[ _]time\b\s*[:=]?\s*(%s|%s)" % (_DURATION, _NUMBER),
     r"\b(?:elapsed|duration)(?:[ _]time)?\b\s*[:=]?\s*(%s|%s)" % (_DURATION, _NUMBER),
     r"\btime\b\s*[:=]?\s*(%s|%s)(?![\d.])" % (_DURATION, _NUMBER),
@@ -78,7 +78,8 @@ _DLT_VALID = re.compile(r"epoch (\d+), minibatch (\d+)/(\d+), validation error (
 _DLT_TEST = re.compile(r"epoch (\d+), minibatch (\d+)/(\d+), test error of best model (%s) ?%%" % _NUMBER)
 _DLT_TRAIN = re.compile(r"Training epoch (\d+), (?:reconstruction )?cost(?: is)?\s+(\S+)")
 
-_TQDM = re.compile(r"^(?:(?P<desc>.*?):?\s*)?(?P<pct>\d{1,3})%%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*"
+# The bar may be missing: tqdm with ncols=0 (Colab's "!python") prints "Epoch 2: 100% 391/391 [00:21<...".
+_TQDM = re.compile(r"^(?:(?P<desc>.*?):?\s*)?(?P<pct>\d{1,3})%%(?:\|[^|]*\|)?\s*(?P<n>\d+)/(?P<total>\d+)\s*"
                    r"\[(?P<elapsed>%s)<[^,\]]*(?:,(?P<post>[^\]]*))?\]" % _CLOCK)
 _TQDM_NO_TOTAL = re.compile(r"^(?:(?P<desc>.*?):\s*)?(?P<n>\d+)it \[(?P<elapsed>%s)(?:,(?P<post>[^\]]*))?\]" % _CLOCK)
 _TQDM_OLD = re.compile(r"^(?:(?P<desc>.*?):?\s*)?\|[#\- ]*\| (?P<n>\d+)/(?P<total>\d+)\s+(?P<pct>\d{1,3})%%"

@@ -44,6 +44,9 @@ PyTorch's warnings about a GPU its build cannot use (torch/cuda/__init__.py, ``_
 
 They name the GPU (``gpu_seen``) and give a reason if the run ends on the CPU; whether it does is
 for the rest of the log to say (PyTorch may still run on the GPU, or fail on its first kernel).
+
+PyTorch Lightning's Trainer says where it runs: ``GPU available: True (cuda), used: True`` (2.x;
+1.x prints ``GPU available: True, used: True``).
 """
 
 import json
@@ -53,7 +56,7 @@ from typing import Optional
 from theanogpu.logparse.obs import NONE, Observations, device_kind
 
 KEYWORDS = ("theanogpu-", "Using device", "alling back to", "CUDA initialization", "jax", "capability",
-            "Found GPU", "GPU with PyTorch")
+            "Found GPU", "GPU with PyTorch", "GPU available")
 
 DEVICE_TAG = "theanogpu-device:"
 DATA_TAG = "theanogpu-data:"
@@ -66,6 +69,7 @@ _TORCH_INCOMPATIBLE = re.compile(r"(.*?) with CUDA capability (sm_\d+) is not co
 _TORCH_TOO_OLD = re.compile(r"Found GPU(\d+) (.+?) which (is of cuda capability [\d.]+\d|requires CUDA_VERSION >= \d+)")
 _TORCH_WANT = re.compile(r"If you want to use the (.+?) GPU with PyTorch")
 _TORCH = ("backend", {"name": "torch", "via": None})
+_LIGHTNING = re.compile(r"GPU available: (True|False)(?: \((\w+)\))?, used: (True|False)")
 
 
 def _json_object(text: str, tag: str) -> Optional[dict]:
@@ -114,6 +118,13 @@ def observe(text: str) -> Observations:
     if "CUDA-enabled jaxlib is not installed" in text:
         return [("backend", {"name": "jax", "via": None}), ("requested", {"device": "gpu", "raw": None, "weak": True}),
                 ("cpu_fallback", {"reason": "a GPU may be present, but the installed jaxlib has no CUDA support"})]
+    if "GPU available" in text:
+        match = _LIGHTNING.search(text)
+        if match is None:
+            return NONE
+        if match.group(3) == "True":
+            return [_TORCH, ("gpu_used", {"name": None, "device": match.group(2) or "cuda", "context": None})]
+        return [_TORCH, ("used_by_script", {"device": "cpu"})]
     if "capability" in text or "Found GPU" in text or "GPU with PyTorch" in text:
         return _torch_capability(text)
     if "CUDA initialization" in text:

@@ -40,6 +40,11 @@ _PREFILTER = re.compile("|".join(sorted({re.escape(k) for m in (keras, theano_ol
                                                                  modern, loops) for k in m.KEYWORDS}
                                         | {"Traceback", "Fatal Python error"}, key=len, reverse=True)))
 _PROGRESS_START = frozenset(" -0123456789")
+_WALL_CLOCK_START = frozenset("[0123456789")
+# A date and time before the line's own text, then maybe a level: "2023-11-25T04:06:47.732831Z ",
+# "2019-12-11 18:49:27.156050: ", "[2021-03-01 12:00:00,123] INFO - ", "22-12-06 08:40:17.728 - INFO: ".
+_WALL_CLOCK = re.compile(r"\[?(?:\d\d){1,2}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?:?[ \t]+"
+                         r"(?:-[ \t]+)?(?:\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL)\]?:?[ \t]+(?:-[ \t]+)?)?")
 _INTERMEDIATE = keras.INTERMEDIATE.match
 _KERAS3_INTERMEDIATE = keras.KERAS3_INTERMEDIATE.match
 _VALUE_CHARS = keras.VALUE_CHARS
@@ -587,6 +592,10 @@ class LogParser:
                 if observations:
                     self._run.apply(observations, self._now(), self._seq)
                     return
+            if seg[0] in _WALL_CLOCK_START:
+                seg = self._without_wall_clock(seg)
+                if not seg:
+                    return
             if _PREFILTER.search(seg) is None:
                 if self._run.wants_any_line():
                     self._run.any_line(seg)
@@ -596,6 +605,22 @@ class LogParser:
             self._errors += 1
             if self._errors == 1:
                 self._run.warn("parser error on one line, line ignored (%s: %s)" % (type(exc).__name__, exc))
+
+    def _without_wall_clock(self, seg: str) -> str:
+        """The line without a wall-clock stamp in front (docker logs -t, ``ts``, logging's asctime, TF's
+        own); "" when what followed it was a progress line, handled here."""
+        match = _WALL_CLOCK.match(seg)
+        if match is None:
+            return seg
+        rest = seg[match.end():]
+        if rest[:1] in _PROGRESS_START and not rest.isspace():
+            observations = keras.progress(rest)
+            if observations is keras.PROGRESS and not keras.glued(rest):
+                return ""
+            if observations and observations is not keras.PROGRESS:
+                self._run.apply(observations, self._now(), self._seq)
+                return ""
+        return rest
 
     def _rare(self, seg: str) -> None:
         run = self._run

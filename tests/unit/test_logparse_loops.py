@@ -72,7 +72,7 @@ def test_a_loop_printing_several_lines_per_epoch_gives_one_epoch_each():
     result = parse_lines(["Epoch 1 train loss: 0.9", "Epoch 1 val loss: 0.8 time 30.5s",
                           "Epoch 2 train loss: 0.7", "Epoch 2 val loss: 0.6 time 29.5s"])
     assert epochs(result) == [(1, 30.5, "loop"), (2, 29.5, "loop")]
-    assert result["epochs"][1]["metrics"] == {"loss": 0.6}
+    assert result["epochs"][1]["metrics"] == {"train loss": 0.7, "val loss": 0.6}
 
 
 def test_keras_callbacks_and_keras_epochs_win_over_loop_lines():
@@ -248,3 +248,14 @@ def test_cleverhans_epoch_header_then_took_line():
                           "    Epoch took 330.1 seconds"])
     assert epochs(result) == [(0, 338.523, "loop"), (1, 330.1, "loop")]
     assert result["epochs"][0]["printed_seconds"] == 338.5225307941437
+
+
+def test_an_evaluator_engines_epoch_is_not_a_training_epoch():
+    result = parse_lines([
+        "[2023-04-08 05:40:26,561] [42292] [MainThread] [INFO] (ignite.engine.engine.SupervisedEvaluator:972) - "
+        "Epoch[1] Complete. Time taken: 00:00:01.169",
+        "[2023-04-08 05:40:26,586] [42292] [MainThread] [INFO] (ignite.engine.engine.SupervisedTrainer:972) - "
+        "Epoch[1] Complete. Time taken: 00:00:02.693",
+        "[2023-04-08 05:40:27,016] [42292] [MainThread] [INFO] (ignite.engine.engine.SupervisedTrainer:272) - "
+        "Epoch: 2/50, Iter: 1/4 -- train_loss: 2.3614"])
+    assert epochs(result) == [(1, 2.693, "loop")]

@@ -66,13 +66,14 @@ _STEP_COUNTER = re.compile(r"(?:\b(?:step|batch|iter(?:ation)?|minibatch|it|upda
 _BARE_HEADER = re.compile(r"^[\W_]*epoch\s*[:#]?\s*(\d+)(?:\s*/\s*(\d+))?[\W_]*$", re.IGNORECASE)
 _EPOCH_TOOK = re.compile(r"^[\W_]*(?:epoch\s+)?took\s+(%s)" % _DURATION, re.IGNORECASE)
 _VALUE = r"(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)(?![\w.:/])"
-# "name: value" and "name=value" for any name; "name value" only for a name that reads as a metric
-# ("to 0.5" in "val_loss improved from inf to 0.5" is not one).
-_METRIC = re.compile(r"(?<![\w.])(?:([A-Za-z_][\w./-]*)\s*[:=]\s*|([A-Za-z_]*(?:loss|acc|accuracy|err|error|cost|auc"
-                     r"|f1|mae|mse|rmse|ppl|perplexity|bleu|dice|iou|score|precision|recall|lr)\w*)\s+)" + _VALUE,
-                     re.IGNORECASE)
+# "name: value" and "name=value" for any name of one or two words ("Val loss: 8.25"); "name value" only
+# for a name that reads as a metric ("to 0.5" in "val_loss improved from inf to 0.5" is not one).
+_METRIC_WORD = r"[A-Za-z_]*(?:loss|acc|accuracy|err|error|cost|auc|f1|mae|mse|rmse|ppl|perplexity|bleu|dice|iou" \
+               r"|score|precision|recall|lr)\w*"
+_METRIC = re.compile(r"(?<![\w.])(?:([A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*)?)\s*[:=]\s*|(%s)\s+)" % _METRIC_WORD
+                     + _VALUE, re.IGNORECASE)
 _NOT_METRICS = frozenset(("epoch", "epochs", "time", "took", "elapsed", "duration", "step", "steps", "batch",
-                          "iter", "iteration", "minibatch", "update", "in", "after", "of", "total", "it"))
+                          "iter", "iteration", "minibatch", "update", "in", "after", "of", "total", "it", "taken"))
 
 _DLT_VALID = re.compile(r"epoch (\d+), minibatch (\d+)/(\d+), validation error (%s) ?%%" % _NUMBER)
 _DLT_TEST = re.compile(r"epoch (\d+), minibatch (\d+)/(\d+), test error of best model (%s) ?%%" % _NUMBER)
@@ -132,7 +133,8 @@ def loop_metrics(text: str, pos: int = 0) -> Dict[str, Optional[float]]:
     metrics: Dict[str, Optional[float]] = {}
     for named, spaced, value in _METRIC.findall(text, pos):
         name = named or spaced
-        if name.lower() in _NOT_METRICS or name in metrics:
+        words = name.lower().split()
+        if words[0] in _NOT_METRICS or words[-1] in _NOT_METRICS or name in metrics:
             continue
         metrics[name] = _number(value)
     return metrics
@@ -256,8 +258,8 @@ def _dlt(text: str) -> Optional[Observations]:
 
 def _hand_written(text: str) -> Observations:
     match = _LOOP_EPOCH.search(text)
-    if match is None:
-        return NONE
+    if match is None or "valuator" in text[:match.start()]:
+        return NONE  # an evaluation engine's own "epoch" (ignite's SupervisedEvaluator) is no training epoch
     for counter in _STEP_COUNTER.finditer(text, match.end()):
         if counter.group(1) != counter.group(2):
             return NONE  # a step within the epoch, not its end

@@ -111,6 +111,8 @@ class ScriptTiming:
         self._derived: Optional[Tuple[float, str]] = None
 
     def add(self, data: Dict[str, Any]) -> None:
+        if data["seconds"] is None:
+            return  # not a finite number of seconds
         entry = (float(data["seconds"]), data["text"])
         if data.get("derived"):
             self._derived = entry

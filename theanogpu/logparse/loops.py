@@ -101,23 +101,17 @@ _TOTAL = re.compile(r"(?:^|[\s:\]>|-])((?:total )?(?:pre-?training|fine[- ]?tuni
 def parse_duration(text: str) -> Optional[float]:
     """Seconds for ``12.3s``, ``2m 30s``, ``1.2 minutes``, ``00:21`` (tqdm's MM:SS) or ``1:02:03``."""
     text = text.strip().rstrip(",")
-    if ":" in text:
-        parts = text.split(":")
-        try:
-            values = [float(p) for p in parts]
-        except ValueError:
-            return None
-        seconds = 0.0
-        for value in values:
-            seconds = seconds * 60 + value
-        return seconds
-    amounts = _AMOUNT.findall(text)
-    if not amounts:
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return sum(float(number) * _UNITS[unit.lower()] for number, unit in amounts)
+    try:
+        if ":" in text:
+            seconds = 0.0
+            for part in text.split(":"):
+                seconds = seconds * 60 + float(part)
+        else:
+            amounts = _AMOUNT.findall(text)
+            seconds = sum(float(number) * _UNITS[unit.lower()] for number, unit in amounts) if amounts else float(text)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 def _number(value: str) -> Optional[float]:
@@ -206,7 +200,7 @@ def script_time(text: str) -> Observations:
         return [_total(seconds, label, match.group(0))]
     match = _DLT_RUN_FOR.search(text)
     if match:
-        epochs, rate = int(match.group(1)), float(match.group(2))
+        epochs, rate = float(match.group(1)), float(match.group(2))
         if rate <= 0:
             return NONE
         seconds = epochs / rate if match.group(3).startswith("epochs") else epochs * rate
@@ -220,7 +214,8 @@ def script_time(text: str) -> Observations:
 
 
 def _total(seconds: float, label: str, text: str, derived: bool = False) -> Tuple[str, dict]:
-    return ("script_time", {"seconds": seconds, "label": label, "text": text.strip(), "derived": derived})
+    return ("script_time", {"seconds": seconds if math.isfinite(seconds) else None, "label": label,
+                            "text": text.strip(), "derived": derived})
 
 
 def epoch_line(text: str) -> Observations:

@@ -318,3 +318,19 @@ def test_wall_clock_stamps_before_every_line():
         "2021-03-01 12:00:00,123 - INFO - Used the gpu"])
     assert [(e["epoch"], e["seconds"]) for e in result["epochs"]] == [(1, 16.0), (2, 15.0)]
     assert result["device_used"] == "gpu"
+
+
+@pytest.mark.parametrize("line, used", [
+    ("Using cuda device", "gpu"), ("Using cpu device", "cpu"), ("Using mps device", "gpu"),
+    ("Default GPU Device: /device:GPU:0", "gpu"), ("Please install GPU version of TF", "cpu"),
+    ("[PhysicalDevice(name='/physical_device:GPU:0', device_type='GPU')]", "gpu"),
+    ("[PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')]", None),
+])
+def test_device_checks_from_the_frameworks_own_tutorials(line, used):
+    assert parse_lines([line])["device_used"] == used
+
+
+@pytest.mark.parametrize("line, cudnn", [("__CUDNN VERSION: 7102", "7102"), ("cuDNN version: 8200", "8200"),
+                                         ("cuDNN version: Could not collect", None)])
+def test_printed_cudnn_version(line, cudnn):
+    assert parse_lines([line])["cudnn"] == cudnn

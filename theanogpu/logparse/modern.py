@@ -29,7 +29,9 @@ own summary after training; kept as ``result_info``.
 harness asked for, for a runner that writes it into the log (stream ``m``); ``flags`` give
 ``device_requested``.
 
-Plain lines also recognised: ``Using device: cuda`` (a common PyTorch print), JAX's ``No GPU/TPU
+Plain lines also recognised: ``Using device: cuda`` and ``Using cuda device`` (PyTorch's quickstart
+tutorial prints ``f"Using {device} device"``), ``cuDNN version: 8200`` (a print of
+``torch.backends.cudnn.version()``), JAX's ``No GPU/TPU
 found, falling back to CPU`` and ``... a CUDA-enabled jaxlib is not installed. Falling back to cpu``,
 and PyTorch's ``CUDA initialization: ...`` warning (a reason if the run ends on the CPU).
 
@@ -56,7 +58,7 @@ from typing import Optional
 from theanogpu.logparse.obs import NONE, Observations, device_kind
 
 KEYWORDS = ("theanogpu-", "Using device", "alling back to", "CUDA initialization", "jax", "capability",
-            "Found GPU", "GPU with PyTorch", "GPU available")
+            "Found GPU", "GPU with PyTorch", "GPU available", "CUDNN VERSION", "cuDNN version:")
 
 DEVICE_TAG = "theanogpu-device:"
 DATA_TAG = "theanogpu-data:"
@@ -64,6 +66,8 @@ RUN_TAG = "theanogpu-run:"
 RESULT_TAG = "theanogpu-result:"
 
 _USING_DEVICE = re.compile(r"^Using device:? +['\"]?([A-Za-z]+)")
+_USING_X_DEVICE = re.compile(r"^Using (cuda|cpu|mps|xpu)(?::\d+)? device\s*$")
+_CUDNN_PRINT = re.compile(r"cudnn version:\s*(\d{3,6})\s*$", re.IGNORECASE)
 _TORCH_CUDA_INIT = re.compile(r"CUDA initialization: (.*?)(?: \(Triggered internally.*)?$")
 _TORCH_INCOMPATIBLE = re.compile(r"(.*?) with CUDA capability (sm_\d+) is not compatible with the current PyTorch")
 _TORCH_TOO_OLD = re.compile(r"Found GPU(\d+) (.+?) which (is of cuda capability [\d.]+\d|requires CUDA_VERSION >= \d+)")
@@ -104,8 +108,8 @@ def observe(text: str) -> Observations:
             value = _json_object(text, RESULT_TAG)
             return [("result_line", value)] if value is not None else NONE
         return NONE
-    if text.startswith("Using device"):
-        match = _USING_DEVICE.match(text)
+    if text.startswith("Using "):
+        match = _USING_DEVICE.match(text) or _USING_X_DEVICE.match(text)
         kind = device_kind(match.group(1)) if match else None
         if kind == "gpu":
             return [("gpu_used", {"name": None, "device": match.group(1), "context": None})]
@@ -118,6 +122,9 @@ def observe(text: str) -> Observations:
     if "CUDA-enabled jaxlib is not installed" in text:
         return [("backend", {"name": "jax", "via": None}), ("requested", {"device": "gpu", "raw": None, "weak": True}),
                 ("cpu_fallback", {"reason": "a GPU may be present, but the installed jaxlib has no CUDA support"})]
+    if "cuDNN version:" in text or "CUDNN VERSION" in text:
+        match = _CUDNN_PRINT.search(text)
+        return [("cudnn", {"value": match.group(1)})] if match else NONE
     if "GPU available" in text:
         match = _LIGHTNING.search(text)
         if match is None:

@@ -30,7 +30,9 @@ capability 3.0. The minimum required Cuda capability is 3.5.`` (0.x; ``Ignoring 
 (...)`` from 0.12, also ``with Cuda multiprocessor count: 5. The minimum required count is 8.``),
 ``Device mapping: no known devices.``, ``Cannot dlopen some GPU libraries`` / ``Skipping registering
 GPU devices...``, ``failed call to cuInit: ...``, ``Could not find cuda drivers on your machine``, and
-the TensorFlow guide's own check printing ``Num GPUs Available:  0``.
+the TensorFlow guides' own checks: ``Num GPUs Available:  0`` (2.x), ``Default GPU Device:
+/device:GPU:0`` or ``Please install GPU version of TF`` (1.x), and a printed
+``[PhysicalDevice(name='/physical_device:GPU:0', device_type='GPU')]``.
 """
 
 import re
@@ -38,7 +40,8 @@ import re
 from theanogpu.logparse.obs import NONE, Observations
 
 KEYWORDS = ("tensorflow", "Created", "device", "name: ", "dlopen", "Skipping registering GPU",
-            "cuInit", "cuDNN version", "cuda drivers", "dynamic library", "GPUs Available")
+            "cuInit", "cuDNN version", "cuda drivers", "dynamic library", "GPUs Available", "GPU Device",
+            "GPU version of TF", "physical_device:GPU")
 
 _CREATED_NAME = re.compile(r"name: (.+?)(?:, pci bus id|, compute capability|\)\s*$|$)")
 _GPU_INDEX = re.compile(r"device:GPU:(\d+)|/gpu:(\d+)")
@@ -92,6 +95,11 @@ def observe(text: str) -> Observations:
                                                              "devices)"})]
     if "GPUs Available" in text:
         return _num_gpus(text)
+    if "Default GPU Device: /device:GPU:" in text or "physical_device:GPU:" in text:
+        return [_TF, _REQUESTED, ("gpu_found", {"index": None, "name": None})]
+    if "Please install GPU version of TF" in text:
+        return [_TF, _REQUESTED, ("cpu_fallback", {"reason": "TensorFlow has no GPU device (gpu_device_name() is "
+                                                             "empty)"})]
     if "StreamExecutor device" in text:
         match = _STREAM_EXECUTOR.search(text)
         if match:

@@ -161,6 +161,8 @@ def test_theano_gpu_test_script():
     ("Training complete in 2m 30s", 150.0), ("Total training time: 0:12:03", 723.0),
     ("Training took 12.3s", 12.3), ("test_mlp took 118.123s expected 118s in our buildbot", 118.123),
     ("Finished training in 42.0 seconds", 42.0), ("Loading data took 3s", None), ("Training epoch 3, cost 0.5", None),
+    ("{'train_runtime': 62.5028, 'train_samples_per_second': 48.0, 'train_loss': 0.4, 'epoch': 3.0}", 62.503),
+    ("  train_runtime            = 0:01:02.50", 62.5),
 ])
 def test_other_script_totals(line, seconds):
     assert parse_lines([line])["script_seconds"] == seconds
@@ -259,3 +261,31 @@ def test_an_evaluator_engines_epoch_is_not_a_training_epoch():
         "[2023-04-08 05:40:27,016] [42292] [MainThread] [INFO] (ignite.engine.engine.SupervisedTrainer:272) - "
         "Epoch: 2/50, Iter: 1/4 -- train_loss: 2.3614"])
     assert epochs(result) == [(1, 2.693, "loop")]
+
+
+@pytest.mark.parametrize("sep", ["  ", "\t"])
+def test_fastai_epoch_table(sep):
+    rows = [["epoch", "train_loss", "valid_loss", "accuracy", "time"],
+            ["0", "1.886015", "1.468085", "0.478400", "00:32"], ["1", "1.471524", "1.206125", "#na#", "00:31"],
+            ["2", "1.212911", "1.020651", "0.638600", "01:02:03"]]
+    lines = [sep.join(cell.ljust(10) if sep == "  " else cell for cell in row) for row in rows]
+    result = parse_lines(lines[:2] + ["Better model found at epoch 0 with valid_loss value: 1.468085."] + lines[2:])
+    assert epochs(result) == [(0, 32.0, "table"), (1, 31.0, "table"), (2, 3723.0, "table")]
+    assert result["epochs"][1]["metrics"] == {"train_loss": 1.471524, "valid_loss": 1.206125}
+
+
+def test_chainer_print_report_elapsed_time_is_cumulative():
+    result = parse_lines([
+        "epoch       main/loss   validation/main/loss  main/accuracy  validation/main/accuracy  elapsed_time",
+        "1           0.191427    0.0964114             0.942117       0.9696                    8.60593",
+        "2           0.0749396   0.0817394             0.976633       0.9745                    16.2315",
+        "     total [##########........................................] 20.00%",
+        "      2400 iter, 2 epoch / 10 epochs",
+        "    248.44 iters/sec. Estimated time to finish: 0:00:38.642133.",
+        "3           0.0486592   0.0760232             0.984398       0.9778                    23.9061"])
+    assert epochs(result) == [(1, 8.606, "table"), (2, 7.626, "table"), (3, 7.675, "table")]
+
+
+def test_a_table_row_must_match_its_header():
+    result = parse_lines(["epoch  loss  time", "0  0.5  00:10", "1 2 3 4", "60000 train samples", "2  0.4  00:09"])
+    assert epochs(result) == [(0, 10.0, "table"), (2, 9.0, "table")]

@@ -1,6 +1,6 @@
 """Epochs of training loops that are not Keras, and the total time a script printed (see loops.py).
 
-Each ``origin`` (dlt, tqdm, lightning, loop) keeps its own list: a script may print a bar and its own
+Each ``origin`` (dlt, tqdm, lightning, loop, table) keeps its own list: a script may print a bar and its own
 per-epoch line for the same epoch, numbered differently (Lightning counts from 0, a print from 1),
 so the origins are never merged; ``finish`` returns the one that says the most. Within an origin the
 lines of one epoch number make one epoch: the last line wins (Lightning redraws its bar after
@@ -9,6 +9,8 @@ starts a new run in the same log rather than rewriting the first one's epochs.
 """
 
 from typing import Any, Dict, List, Optional, Tuple
+
+from theanogpu.logparse.loops import table_row
 
 Header = Tuple[int, Optional[int]]
 
@@ -34,6 +36,26 @@ class LoopEpochs:
         self._limit = limit
         self._origins: Dict[str, _Origin] = {}
         self.dropped = 0
+        self.table: Optional[List[str]] = None  # the columns of a per-epoch table (fastai, Chainer)
+        self._table_elapsed: Optional[float] = None
+
+    def table_header(self, columns: List[str]) -> None:
+        self.table = list(columns)
+        self._table_elapsed = None
+
+    def table_row(self, text: str, t: Optional[float]) -> None:
+        """A line while a table is open: an epoch if it is one of its rows."""
+        row = table_row(self.table or [], text)
+        if row is None:
+            return
+        seconds = row["seconds"]
+        if seconds is None and row["elapsed"] is not None:
+            # Chainer's elapsed_time counts from the start of training: an epoch is the difference.
+            previous = self._table_elapsed or 0.0
+            seconds = max(0.0, row["elapsed"] - previous)
+            self._table_elapsed = row["elapsed"]
+        self.epoch({"epoch": row["epoch"], "of": None, "seconds": seconds, "metrics": row["metrics"],
+                    "origin": "table"}, t)
 
     def epoch(self, data: Dict[str, Any], t: Optional[float], first_wins: bool = False) -> None:
         origin = self._origins.get(data["origin"])

@@ -12,6 +12,10 @@ Epoch lines (each kind is an epoch ``origin``; run.py groups them by epoch numbe
     epoch 3 ... time 21.4s / Epoch [3/10] ... (12.3 s) / Epoch 3/10 took 12.3s      loop
     epoch 3: loss 0.5, 12.3 sec / Epoch 3 | train_loss=0.5 | val_acc: 0.91         loop (no time)
     Epoch 0  then  Epoch took 338.5 seconds                                         loop (two lines)
+    epoch     train_loss  valid_loss  accuracy  time                  table: fastai's fastprogress, then
+    0         1.886015    1.468085    0.478400  00:32                 one row per epoch ("time": per epoch)
+    epoch  main/loss  validation/main/loss  elapsed_time              table: Chainer's PrintReport
+    1      0.191427   0.0964114             8.60593                   ("elapsed_time": since the start)
 
 A bar counts once complete (``100%`` with n = total, or no total); its desc names the epoch, or it
 follows an epoch header (``Epoch 3/10``, ``Epoch 3``) and has no desc. A loop line needs an integer
@@ -26,6 +30,7 @@ Script totals (``script_time``: ``script_seconds`` in the parse object)::
     The code ran for 2.99 minutes / Training took 20.862 minutes  older DeepLearningTutorials
     The code run for 74 epochs, with 1.936983 epochs/sec          logistic_sgd.py (derived: 74/1.94)
     Training complete in 2m 30s / Total training time: 0:12:03    hand-written loops
+    {'train_runtime': 62.5, ...} / train_runtime = 0:01:02.50     Hugging Face's Trainer
 """
 
 import math
@@ -34,7 +39,7 @@ from typing import Dict, Optional, Tuple
 
 from theanogpu.logparse.obs import NONE, Observations
 
-KEYWORDS = ("epoch", "ran for", "took", "raining", "it/s", "s/it", "iters/sec")
+KEYWORDS = ("epoch", "ran for", "took", "raining", "it/s", "s/it", "iters/sec", "train_runtime")
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _UNITS = {"ms": 1e-3, "msec": 1e-3, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
@@ -93,6 +98,7 @@ _POSTFIX_METRIC = re.compile(r"([A-Za-z_][\w./-]*)[=:] ?(-?[\d.]+(?:e[-+]?\d+)?|
 _LOOPING = re.compile(r"Looping (\d+) times took (%s(?:[eE][-+]?\d+)?) ?(?:seconds|s)\b" % _NUMBER)
 _DLT_RAN = re.compile(r"The (?:(.+?) )?code (?:for file (\S+) )?ran for (%s) ?(m|s|minutes|seconds)\b" % _NUMBER)
 _DLT_RUN_FOR = re.compile(r"The code run for (\d+) epochs, with (%s) (epochs/sec|sec/epochs?)" % _NUMBER)
+_HF_RUNTIME = re.compile(r"train_runtime'?\s*[:=]\s*'?(%s|%s)" % (_CLOCK, _NUMBER))
 _TOTAL = re.compile(r"(?:^|[\s:\]>|-])((?:total )?(?:pre-?training|fine[- ]?tuning|training|train)(?: time| loop)?"
                     r"|test_\w+|finished training)\s*(?:took|time|completed in|complete in|finished in|done in|in|:)"
                     r"\s*[:=]?\s*(%s)" % _DURATION, re.IGNORECASE)
@@ -150,7 +156,7 @@ def observe(text: str) -> Observations:
         bar = progress_bar(text)
         if bar is not None:
             return bar
-    if "ran for" in text or "took" in text or "raining" in text or "run for" in text:
+    if "ran for" in text or "took" in text or "raining" in text or "run for" in text or "train_runtime" in text:
         total = script_time(text)
         if total:
             return total
@@ -205,6 +211,10 @@ def script_time(text: str) -> Observations:
             return NONE
         seconds = epochs / rate if match.group(3).startswith("epochs") else epochs * rate
         return [_total(seconds, "code", match.group(0), derived=True)]
+    match = _HF_RUNTIME.search(text)
+    if match:
+        seconds = parse_duration(match.group(1))
+        return [_total(seconds, "train_runtime", "train_runtime: %s" % match.group(1))] if seconds is not None else NONE
     match = _TOTAL.search(text)
     if match:
         seconds = parse_duration(match.group(2))
@@ -218,8 +228,40 @@ def _total(seconds: float, label: str, text: str, derived: bool = False) -> Tupl
                             "text": text.strip(), "derived": derived})
 
 
+def table_header(text: str) -> Optional[Observations]:
+    """The header row of a per-epoch table (fastai, Chainer): ``epoch`` then two or more column names."""
+    columns = text.split()
+    if len(columns) < 3 or columns[0].lower() != "epoch" or any(_number(c) is not None for c in columns):
+        return None
+    return [("table_header", {"columns": columns})]
+
+
+def table_row(columns: list, text: str) -> Optional[Dict[str, object]]:
+    """A row under a table header: the epoch, its metrics and its time (``elapsed``: since the start)."""
+    cells = text.split()
+    if len(cells) != len(columns) or not cells[0].isdigit():
+        return None
+    row: Dict[str, object] = {"epoch": int(cells[0]), "seconds": None, "elapsed": None, "metrics": {}}
+    for name, cell in zip(columns[1:], cells[1:]):
+        lower = name.lower()
+        if lower == "time":
+            row["seconds"] = parse_duration(cell)
+        elif lower in ("elapsed_time", "elapsed"):
+            row["elapsed"] = parse_duration(cell)
+        elif cell != "#na#":
+            value = _number(cell) if cell not in ("nan", "inf") else None
+            if value is None and cell not in ("nan", "inf"):
+                return None  # not a row of numbers
+            row["metrics"][name] = value  # type: ignore[index]
+    return row
+
+
 def epoch_line(text: str) -> Observations:
     """DeepLearningTutorials' lines, an epoch header of a loop, or a hand-written per-epoch line."""
+    if text[:5].lower() == "epoch" and ("  " in text or "\t" in text):
+        header = table_header(text)
+        if header is not None:
+            return header
     if text.startswith(("epoch ", "     epoch ")) or "minibatch" in text:
         dlt = _dlt(text)
         if dlt is not None:

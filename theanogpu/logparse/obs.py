@@ -35,6 +35,8 @@ loop_epoch         ``epoch``, ``of``, ``seconds`` (None: not printed), ``metrics
 loop_metrics       ``epoch``, ``origin``, ``metrics``: more metrics for an epoch already seen
 loop_header        ``epoch``, ``of``: a loop's own ``Epoch 3`` header line
 loop_took          ``seconds``: ``Epoch took 338.5 seconds`` for the epoch of the last header
+table_header       ``columns``: the header of a per-epoch table (fastai, Chainer); its rows follow as
+                   lines no recogniser claims (run.py passes them on)
 bar_end            ``epoch`` (None: from the desc-less bar's header), ``of``, ``desc``, ``seconds``,
                    ``target``, ``metrics``, ``origin`` (tqdm, lightning): a completed progress bar
 script_time        ``seconds``, ``label`` (the phase), ``text``, ``derived``: a total time the script

@@ -254,13 +254,15 @@ class _Run:
         self.warnings.append(text)
 
     def wants_any_line(self) -> bool:
-        return self.want_detail or self.in_traceback
+        return self.want_detail or self.in_traceback or self.loops.table is not None
 
-    def any_line(self, text: str) -> None:
-        """A line no recogniser claimed: maybe the reason an earlier line announced."""
+    def any_line(self, text: str, t: Optional[float] = None) -> None:
+        """A line no recogniser claimed: maybe the reason an earlier line announced, or a table's row."""
         stripped = text.strip()
         if not stripped:
             return
+        if self.loops.table is not None:
+            self.loops.table_row(stripped, t)
         if self.want_detail:
             self.want_detail = False
             failure = self.init_failures[-1] if self.init_failures else None
@@ -367,6 +369,9 @@ class _Run:
     def _on_epoch_header(self, data: dict, t: Optional[float], seq: int) -> None:
         self.epochs.header(data["epoch"], data["of"], t)
         self.header = (data["epoch"], data["of"])
+
+    def _on_table_header(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.table_header(data["columns"])
 
     def _on_loop_header(self, data: dict, t: Optional[float], seq: int) -> None:
         self.header = (data["epoch"], data["of"])
@@ -598,7 +603,7 @@ class LogParser:
                     return
             if _PREFILTER.search(seg) is None:
                 if self._run.wants_any_line():
-                    self._run.any_line(seg)
+                    self._run.any_line(seg, self._now())
                 return
             self._rare(seg)
         except Exception as exc:  # noqa: BLE001 - one odd line must never stop a parse
@@ -634,7 +639,7 @@ class LogParser:
             run.last_exception = _short(text)
             return
         if run.wants_any_line():
-            run.any_line(seg)
+            run.any_line(seg, self._now())
         for recognise in _RECOGNISERS:
             observations = recognise(text)
             if observations:

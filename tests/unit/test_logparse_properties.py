@@ -101,3 +101,26 @@ def test_every_fixture_survives_every_truncation_point():
 def test_lines_given_without_newlines_or_as_bytes():
     result = parse_lines([b"Epoch 1/1", "10/10 [====] - 3s - loss: 1\r", bytearray(b"\xffjunk")])
     assert [e["seconds"] for e in valid(result)["epochs"]] == [3.0]
+
+
+LONG = 20000
+PATHOLOGICAL = {
+    "digits after a label": "epoch 1 took " + "1" * LONG,
+    "spaces before a bar": "Epoch 1 " + " " * LONG + "• it/s",
+    "many phrase starts": "The " * (LONG // 4) + "ran for",
+    "many names": "Created device:GPU:0 physical GPU " + "name: x" * (LONG // 7),
+    "many GPUs": "Found GPU0 x " * (LONG // 13),
+    "a long word": "epoch 1 " + "a" * LONG + " loss: 1 it/s",
+    "spaces and a phrase": " " * LONG + "with CUDA capability sm_86 is not",
+}
+
+
+def test_long_lines_take_linear_time():
+    """Every recogniser on a long line of its own keywords: a regex that backtracks over every split
+    of such a line takes minutes, not milliseconds."""
+    import time
+
+    for name, line in PATHOLOGICAL.items():
+        started = time.perf_counter()
+        valid(parse_text(line + "\n"))
+        assert time.perf_counter() - started < 5, name

@@ -50,7 +50,7 @@ _UNIT = r"(?:ms|msec|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)"
 _AMOUNTS = r"(?:%s\s*%s\b(?!/)[ ,]*)+" % (_NUMBER, _UNIT)
 _CLOCK = r"\d+:\d\d(?::\d\d)?(?:\.\d+)?"
 _DURATION = r"(?:%s|%s)" % (_CLOCK, _AMOUNTS)
-_AMOUNT = re.compile(r"(%s)\s*(%s)\b" % (_NUMBER, _UNIT))
+_AMOUNT = re.compile(r"(?<![\d.])(%s)\s*(%s)\b" % (_NUMBER, _UNIT), re.IGNORECASE)  # from a number's start only
 
 # Where a loop line says how long its epoch took, most specific label first.
 _TIMED = [re.compile(pattern, re.IGNORECASE) for pattern in (
@@ -84,19 +84,23 @@ _DLT_VALID = re.compile(r"epoch (\d+), minibatch (\d+)/(\d+), validation error (
 _DLT_TEST = re.compile(r"epoch (\d+), minibatch (\d+)/(\d+), test error of best model (%s) ?%%" % _NUMBER)
 _DLT_TRAIN = re.compile(r"Training epoch (\d+), (?:reconstruction )?cost(?: is)?\s+(\S+)")
 
-# The bar may be missing: tqdm with ncols=0 (Colab's "!python") prints "Epoch 2: 100% 391/391 [00:21<...".
-_TQDM = re.compile(r"^(?:(?P<desc>.*?):?\s*)?(?P<pct>\d{1,3})%%(?:\|[^|]*\|)?\s*(?P<n>\d+)/(?P<total>\d+)\s*"
+# Each searched for without its desc (what comes before it is the desc): a regex that began with the
+# desc would try every split of a long line. The bar may be missing: tqdm with ncols=0 (Colab's
+# "!python") prints "Epoch 2: 100% 391/391 [00:21<...".
+_TQDM = re.compile(r"(?P<pct>\d{1,3})%%(?:\|[^|]*\|)?[ \t]*(?P<n>\d+)/(?P<total>\d+)[ \t]*"
                    r"\[(?P<elapsed>%s)<[^,\]]*(?:,(?P<post>[^\]]*))?\]" % _CLOCK)
-_TQDM_NO_TOTAL = re.compile(r"^(?:(?P<desc>.*?):\s*)?(?P<n>\d+)it \[(?P<elapsed>%s)(?:,(?P<post>[^\]]*))?\]" % _CLOCK)
-_TQDM_OLD = re.compile(r"^(?:(?P<desc>.*?):?\s*)?\|[#\- ]*\| (?P<n>\d+)/(?P<total>\d+)\s+(?P<pct>\d{1,3})%%"
-                       r" \[elapsed: (?P<elapsed>%s) left" % _CLOCK)
-_RICH = re.compile(r"^(?P<desc>.*?)\s+[━╸╺─ ]+\s+(?P<n>\d+)/(?P<total>\d+)\s+(?:(?P<days>\d+) days?, )?"
-                   r"(?P<elapsed>%s) • \S+\s+\S+it/s\s*(?P<post>.*)$" % _CLOCK)
+_TQDM_NO_TOTAL = re.compile(r"(?<!\d)(?P<n>\d+)it \[(?P<elapsed>%s)(?:,(?P<post>[^\]]*))?\]" % _CLOCK)
+_TQDM_OLD = re.compile(r"\|[#\- ]*\| (?P<n>\d+)/(?P<total>\d+)[ \t]+(?P<pct>\d{1,3})%% \[elapsed: (?P<elapsed>%s) left"
+                       % _CLOCK)
+_RICH = re.compile(r"[━╸╺─]+[ \t]+(?P<n>\d+)/(?P<total>\d+)[ \t]+(?:(?P<days>\d+) days?, )?"
+                   r"(?P<elapsed>%s) • \S+[ \t]+\S+it/s(?P<post>.*)$" % _CLOCK)
 _DESC_EPOCH = re.compile(r"\bepoch\b\s*[:#]?\s*(\d+)(?:\s*/\s*(\d+))?", re.IGNORECASE)
-_POSTFIX_METRIC = re.compile(r"([A-Za-z_][\w./-]*)[=:] ?(-?[\d.]+(?:e[-+]?\d+)?|nan|inf)\b", re.IGNORECASE)
+_POSTFIX_METRIC = re.compile(r"(?<![\w./-])([A-Za-z_][\w./-]*)[=:] ?(-?[\d.]+(?:e[-+]?\d+)?|nan|inf)\b",
+                             re.IGNORECASE)
 
 _LOOPING = re.compile(r"Looping (\d+) times took (%s(?:[eE][-+]?\d+)?) ?(?:seconds|s)\b" % _NUMBER)
-_DLT_RAN = re.compile(r"The (?:(.+?) )?code (?:for file (\S+) )?ran for (%s) ?(m|s|minutes|seconds)\b" % _NUMBER)
+_DLT_RAN = re.compile(r"The (?:([\w%%-]+(?: [\w%%-]+){0,3}) )?code (?:for file (\S+) )?ran for (%s) ?"
+                      r"(m|s|minutes|seconds)\b" % _NUMBER)
 _DLT_RUN_FOR = re.compile(r"The code run for (\d+) epochs, with (%s) (epochs/sec|sec/epochs?)" % _NUMBER)
 _HF_RUNTIME = re.compile(r"train_runtime'?\s*[:=]\s*'?(%s|%s)" % (_CLOCK, _NUMBER))
 _TOTAL = re.compile(r"(?:^|[\s:\]>|-])((?:total )?(?:pre-?training|fine[- ]?tuning|training|train)(?: time| loop)?"
@@ -152,7 +156,8 @@ def line_seconds(text: str, pos: int = 0) -> Optional[float]:
 
 
 def observe(text: str) -> Observations:
-    if "%|" in text or "it/s" in text or "s/it" in text or "iters/sec" in text or "it [" in text:
+    if "%|" in text or "it/s" in text or "s/it" in text or "iters/sec" in text or "it [" in text or (
+            "% " in text and "<" in text):
         bar = progress_bar(text)
         if bar is not None:
             return bar
@@ -179,7 +184,7 @@ def progress_bar(text: str) -> Optional[Observations]:
         if total is not None and match.group("n") != total:
             return NONE
     fields = match.groupdict()
-    desc = (fields.get("desc") or "").strip()
+    desc = text[:match.start()].strip().rstrip(":").strip()
     post = fields.get("post") or ""
     seconds = parse_duration(match.group("elapsed"))
     if fields.get("days") and seconds is not None:

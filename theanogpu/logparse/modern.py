@@ -69,9 +69,11 @@ _USING_DEVICE = re.compile(r"^Using device:? +['\"]?([A-Za-z]+)")
 _USING_X_DEVICE = re.compile(r"^Using (cuda|cpu|mps|xpu)(?::\d+)? device\s*$")
 _CUDNN_PRINT = re.compile(r"cudnn version:\s*(\d{3,6})\s*$", re.IGNORECASE)
 _TORCH_CUDA_INIT = re.compile(r"CUDA initialization: (.*?)(?: \(Triggered internally.*)?$")
-_TORCH_INCOMPATIBLE = re.compile(r"(.*?) with CUDA capability (sm_\d+) is not compatible with the current PyTorch")
-_TORCH_TOO_OLD = re.compile(r"Found GPU(\d+) (.+?) which (is of cuda capability [\d.]+\d|requires CUDA_VERSION >= \d+)")
-_TORCH_WANT = re.compile(r"If you want to use the (.+?) GPU with PyTorch")
+_INCOMPATIBLE = " with CUDA capability sm_"
+_TORCH_INCOMPATIBLE = re.compile(r"(\d+) is not compatible")
+_TORCH_TOO_OLD = re.compile(r"Found GPU(\d+) (.{1,200}?) which "
+                            r"(is of cuda capability [\d.]+\d|requires CUDA_VERSION >= \d+)")
+_TORCH_WANT = re.compile(r"If you want to use the (.{1,200}?) GPU with PyTorch")
 _TORCH = ("backend", {"name": "torch", "via": None})
 _LIGHTNING = re.compile(r"GPU available: (True|False)(?: \((\w+)\))?, used: (True|False)")
 
@@ -143,11 +145,12 @@ def observe(text: str) -> Observations:
 
 def _torch_capability(text: str) -> Observations:
     """PyTorch's warning that its build cannot use this GPU (see the module docstring)."""
-    match = _TORCH_INCOMPATIBLE.search(text)
+    at = text.find(_INCOMPATIBLE)
+    match = _TORCH_INCOMPATIBLE.match(text, at + len(_INCOMPATIBLE)) if at >= 0 else None
     if match:
         # The name may follow a warning prefix on the same line ("...py:104: UserWarning: NVIDIA ...").
-        name = match.group(1).rsplit(": ", 1)[-1].rsplit("`", 1)[-1].strip(" '\"")
-        why = "CUDA capability %s is not supported by the installed PyTorch build" % match.group(2)
+        name = text[:at].rsplit(": ", 1)[-1].rsplit("`", 1)[-1].strip(" '\"")
+        why = "CUDA capability sm_%s is not supported by the installed PyTorch build" % match.group(1)
     else:
         match = _TORCH_TOO_OLD.search(text)
         if match:

@@ -43,7 +43,9 @@ KEYWORDS = ("tensorflow", "Created", "device", "name: ", "dlopen", "Skipping reg
             "cuInit", "cuDNN version", "cuda drivers", "dynamic library", "GPUs Available", "GPU Device",
             "GPU version of TF", "physical_device:GPU")
 
-_CREATED_NAME = re.compile(r"name: (.+?)(?:, pci bus id|, compute capability|\)\s*$|$)")
+# Names are captured lazily up to what follows them, 200 characters at most: a lazy capture with no
+# bound would try every length at every start on a long line.
+_CREATED_NAME = re.compile(r"name: (.{1,200}?)(?:, pci bus id|, compute capability|\)\s*$|$)")
 _GPU_INDEX = re.compile(r"device:GPU:(\d+)|/gpu:(\d+)")
 # The parentheses hold the device description, whose name may have its own: TITAN X (Pascal).
 _IGNORING = re.compile(r"Ignoring (?:visible )?gpu device \(((?:[^()]|\([^()]*\))*)\)\s*"
@@ -51,13 +53,13 @@ _IGNORING = re.compile(r"Ignoring (?:visible )?gpu device \(((?:[^()]|\([^()]*\)
 _IGNORING_ID = re.compile(r"Ignoring visible gpu device (\d+) (.*)")
 _FOUND = re.compile(r"Found device (\d+) with properties:?")
 _NAME_LINE = re.compile(r"name: (.+?)\s*$")
-_MAPPING = re.compile(r"/(?:device:)?gpu:(\d+) -> device: \d+, name: (.+?)(?:, pci bus id|, compute capability|$)",
-                      re.IGNORECASE)
+_MAPPING = re.compile(r"/(?:device:)?gpu:(\d+) -> device: \d+, name: (.{1,200}?)"
+                      r"(?:, pci bus id|, compute capability|$)", re.IGNORECASE)
 _VISIBLE = re.compile(r"Adding visible gpu devices: *(\d)")
 _NUM_GPUS = re.compile(r"Num GPUs Available:\s*(\d+)")
-_NAME_IN = re.compile(r"name: (.+?), ")
-_STREAM_EXECUTOR = re.compile(r"StreamExecutor device \((\d+)\): (.+?), Compute Capability")
-_FOUND_NAME = re.compile(r"(?:^|\s)name: (.+?)\s+(?:major: \d|computeCapability: )")
+_NAME_IN = re.compile(r"name: (.{1,200}?), ")
+_STREAM_EXECUTOR = re.compile(r"StreamExecutor device \((\d+)\): (.{1,200}?), Compute Capability")
+_FOUND_NAME = re.compile(r"(?:^|\s)name: (.{1,200}?)\s+(?:major: \d|computeCapability: )")
 _CUINIT = re.compile(r"failed call to cuInit: (.*)")
 _LOADED_CUDNN = re.compile(r"Loaded cuDNN version (\d+)")
 _DLOPEN = re.compile(r"Could not (?:dlopen|load dynamic) library '([^']+)'(?:;)?\s*(?:dlerror: )?(.*)")

@@ -289,3 +289,24 @@ def test_chainer_print_report_elapsed_time_is_cumulative():
 def test_a_table_row_must_match_its_header():
     result = parse_lines(["epoch  loss  time", "0  0.5  00:10", "1 2 3 4", "60000 train samples", "2  0.4  00:09"])
     assert epochs(result) == [(0, 10.0, "table"), (2, 9.0, "table")]
+
+
+def test_pytorch_examples_mnist_test_set_line_ends_each_epoch():
+    lines = []
+    for epoch in (1, 2):
+        lines += ["Train Epoch: %d [%d/60000 (%d%%)]\tLoss: 0.3" % (epoch, seen, seen * 100 // 60000)
+                  for seen in (0, 640, 59520)]
+        lines += ["", "Test set: Average loss: 0.0495, Accuracy: 9838/10000 (98%)", ""]
+    result = parse_lines(lines)
+    assert epochs(result) == [(1, None, "loop"), (2, None, "loop")]
+    assert result["epochs"][0]["metrics"] == {"test_loss": 0.0495, "test_accuracy": 98.0}
+    assert parse_lines(["Test set: Average loss: 0.0495, Accuracy: 9838/10000 (98%)"])["epochs"] == []
+
+
+def test_pytorch_examples_imagenet_acc_line_ends_each_epoch():
+    result = stamped([(1.0, "Epoch: [0][   0/5005]\tTime  3.2 ( 3.2)\tLoss 6.9e+00 (6.9e+00)"),
+                      (500.0, "Epoch: [0][5000/5005]\tTime  0.2 ( 0.1)\tLoss 5.1e+00 (5.9e+00)"),
+                      (530.0, " * Acc@1 12.340 Acc@5 30.120"),
+                      (540.0, "Epoch: [1][   0/5005]\tTime  3.2 ( 3.2)\tLoss 4.9e+00 (4.9e+00)"),
+                      (1040.5, " * Acc@1 20.000 Acc@5 41.000")])
+    assert epochs(result) == [(0, None, "loop"), (1, 510.5, "loop")]

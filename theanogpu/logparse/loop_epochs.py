@@ -38,6 +38,7 @@ class LoopEpochs:
         self.dropped = 0
         self.table: Optional[List[str]] = None  # the columns of a per-epoch table (fastai, Chainer)
         self._table_elapsed: Optional[float] = None
+        self.in_progress: Optional[Header] = None  # the epoch whose steps a loop printed last
 
     def table_header(self, columns: List[str]) -> None:
         self.table = list(columns)
@@ -98,6 +99,13 @@ class LoopEpochs:
             self.epoch(data, t)
         elif not data["desc"] and header is not None:
             self.epoch(dict(data, epoch=header[0], of=header[1]), t, first_wins=True)
+
+    def summary(self, metrics: Dict[str, Any], t: Optional[float]) -> None:
+        """An evaluation line printed once per epoch, after the epoch's steps (pytorch/examples)."""
+        if self.in_progress is not None:
+            self.epoch({"epoch": self.in_progress[0], "of": self.in_progress[1], "seconds": None, "metrics": metrics,
+                        "origin": "loop"}, t)
+            self.in_progress = None
 
     def took(self, seconds: Optional[float], t: Optional[float], header: Optional[Header]) -> None:
         """``Epoch took 338.5 seconds`` under an ``Epoch 0`` header."""

@@ -12,6 +12,8 @@ Epoch lines (each kind is an epoch ``origin``; run.py groups them by epoch numbe
     epoch 3 ... time 21.4s / Epoch [3/10] ... (12.3 s) / Epoch 3/10 took 12.3s      loop
     epoch 3: loss 0.5, 12.3 sec / Epoch 3 | train_loss=0.5 | val_acc: 0.91         loop (no time)
     Epoch 0  then  Epoch took 338.5 seconds                                         loop (two lines)
+    Train Epoch: 1 [59520/60000 (99%)] ...  then  Test set: Average loss: 0.0495, ...     loop
+                                                  (pytorch/examples mnist; imagenet's `` * Acc@1``)
     epoch     train_loss  valid_loss  accuracy  time                  table: fastai's fastprogress, then
     0         1.886015    1.468085    0.478400  00:32                 one row per epoch ("time": per epoch)
     epoch  main/loss  validation/main/loss  elapsed_time              table: Chainer's PrintReport
@@ -39,7 +41,8 @@ from typing import Dict, Optional, Tuple
 
 from theanogpu.logparse.obs import NONE, Observations
 
-KEYWORDS = ("epoch", "ran for", "took", "raining", "it/s", "s/it", "iters/sec", "train_runtime")
+KEYWORDS = ("epoch", "ran for", "took", "raining", "it/s", "s/it", "iters/sec", "train_runtime",
+            "set: Average loss", "Acc@1")
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _UNITS = {"ms": 1e-3, "msec": 1e-3, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
@@ -98,6 +101,9 @@ _DESC_EPOCH = re.compile(r"\bepoch\b\s*[:#]?\s*(\d+)(?:\s*/\s*(\d+))?", re.IGNOR
 _POSTFIX_METRIC = re.compile(r"(?<![\w./-])([A-Za-z_][\w./-]*)[=:] ?(-?[\d.]+(?:e[-+]?\d+)?|nan|inf)\b",
                              re.IGNORECASE)
 
+_MNIST_TEST = re.compile(r"(Test|Validation|Val) set: Average loss: (%s), Accuracy: (\d+)/(\d+) \((%s)%%\)"
+                         % (_NUMBER, _NUMBER))
+_IMAGENET_VAL = re.compile(r"^\* Acc@1 (%s) Acc@5 (%s)" % (_NUMBER, _NUMBER))
 _LOOPING = re.compile(r"Looping (\d+) times took (%s(?:[eE][-+]?\d+)?) ?(?:seconds|s)\b" % _NUMBER)
 _DLT_RAN = re.compile(r"The (?:([\w%%-]+(?: [\w%%-]+){0,3}) )?code (?:for file (\S+) )?ran for (%s) ?"
                       r"(m|s|minutes|seconds)\b" % _NUMBER)
@@ -167,6 +173,8 @@ def observe(text: str) -> Observations:
             return total
     if "poch" in text or "POCH" in text:
         return epoch_line(text)
+    if "set: Average loss" in text or "Acc@1" in text:
+        return eval_summary(text)
     return NONE
 
 
@@ -197,6 +205,20 @@ def progress_bar(text: str) -> Optional[Observations]:
         "desc": desc, "seconds": seconds, "target": int(fields["total"]) if fields.get("total") else None,
         "metrics": {name: _number(value) for name, value in _POSTFIX_METRIC.findall(post) if name != "v_num"},
         "origin": "lightning" if lightning else "tqdm"})]
+
+
+def eval_summary(text: str) -> Observations:
+    """The per-epoch evaluation line of pytorch/examples (mnist: ``Test set: Average loss: 0.0495,
+    Accuracy: 9838/10000 (98%)``; imagenet: `` * Acc@1 75.123 Acc@5 92.456``): it ends the epoch whose
+    steps came last (``Train Epoch: 1 [59520/60000 (99%)]``, ``Epoch: [0][5000/5005]``)."""
+    match = _MNIST_TEST.search(text)
+    if match:
+        return [("eval_summary", {"metrics": {"test_loss": float(match.group(2)),
+                                              "test_accuracy": float(match.group(5))}})]
+    match = _IMAGENET_VAL.search(text)
+    if match:
+        return [("eval_summary", {"metrics": {"acc1": float(match.group(1)), "acc5": float(match.group(2))}})]
+    return NONE
 
 
 def script_time(text: str) -> Observations:
@@ -304,7 +326,9 @@ def _hand_written(text: str) -> Observations:
         return NONE  # an evaluation engine's own "epoch" (ignite's SupervisedEvaluator) is no training epoch
     for counter in _STEP_COUNTER.finditer(text, match.end()):
         if counter.group(1) != counter.group(2):
-            return NONE  # a step within the epoch, not its end
+            # A step within the epoch, not its end; the epoch may end in a summary without its number.
+            return [("loop_progress", {"epoch": int(match.group(1)),
+                                       "of": int(match.group(2)) if match.group(2) else None})]
     rest = match.end()
     seconds = line_seconds(text, rest)
     metrics = loop_metrics(text, rest)

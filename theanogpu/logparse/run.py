@@ -376,6 +376,12 @@ class _Run:
     def _on_loop_header(self, data: dict, t: Optional[float], seq: int) -> None:
         self.header = (data["epoch"], data["of"])
 
+    def _on_loop_progress(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.in_progress = (data["epoch"], data["of"])
+
+    def _on_eval_summary(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.summary(data["metrics"], t)
+
     def _on_loop_epoch(self, data: dict, t: Optional[float], seq: int) -> None:
         self.loops.epoch(data, t)
 

@@ -92,7 +92,7 @@ def test_two_runs_in_one_log_keep_both_runs_epochs():
 
 
 def test_loop_lines_without_time_are_timed_by_timestamps():
-    result = stamped([(0.5, "... training"), (10.0, "epoch 1 loss 0.9"), (31.0, "epoch 2 loss 0.8"),
+    result = stamped([(0.5, "... loading data"), (10.0, "epoch 1 loss 0.9"), (31.0, "epoch 2 loss 0.8"),
                       (52.5, "epoch 3 loss 0.7 time 20.0s")])
     assert epochs(result) == [(1, None, "loop"), (2, 21.0, "loop"), (3, 20.0, "loop")]
     assert result["epochs"][2]["printed_seconds"] == 20.0
@@ -142,10 +142,12 @@ def test_dlt_training_epoch_lines_and_old_totals():
 
 
 def test_dlt_timestamped_epochs_from_consecutive_lines():
-    result = stamped([(1.0, "... training"), (12.0, "epoch 1, minibatch 2500/2500, validation error 9.620000 %"),
-                      (22.5, "epoch 2, minibatch 2500/2500, validation error 8.610000 %"),
-                      (32.75, "epoch 3, minibatch 2500/2500, validation error 8.000000 %")])
-    assert epochs(result) == [(1, None, "dlt"), (2, 10.5, "dlt"), (3, 10.25, "dlt")]
+    lines = [(12.0, "epoch 1, minibatch 2500/2500, validation error 9.620000 %"),
+             (22.5, "epoch 2, minibatch 2500/2500, validation error 8.610000 %"),
+             (32.75, "epoch 3, minibatch 2500/2500, validation error 8.000000 %")]
+    assert epochs(stamped(lines)) == [(1, None, "dlt"), (2, 10.5, "dlt"), (3, 10.25, "dlt")]
+    for start in ("... training", "... training the model", "... finetunning the model", "Starting training..."):
+        assert epochs(stamped([(1.0, start)] + lines)) == [(1, 11.0, "dlt"), (2, 10.5, "dlt"), (3, 10.25, "dlt")]
 
 
 def test_theano_gpu_test_script():

@@ -43,7 +43,8 @@ total) and ``origin``: the form it came from, ``keras`` (progress bars and verbo
 training loops that are not Keras (listed only when the log has no Keras epoch) ``dlt``
 (DeepLearningTutorials), ``tqdm``, ``lightning`` (PyTorch Lightning's bars) or ``loop`` (lines a
 hand-written loop prints). A loop epoch's ``seconds`` is the time its line printed; in a timestamped
-log, when it printed none, the time since the previous epoch's line.
+log, when it printed none, the time since the previous epoch's line (for the first epoch, since the
+script said its training starts, e.g. DeepLearningTutorials' ``... training``; else null).
 """
 
 import os

@@ -39,6 +39,7 @@ class LoopEpochs:
         self.table: Optional[List[str]] = None  # the columns of a per-epoch table (fastai, Chainer)
         self._table_elapsed: Optional[float] = None
         self.in_progress: Optional[Header] = None  # the epoch whose steps a loop printed last
+        self.started_t: Optional[float] = None     # when the script said its training loop starts
 
     def table_header(self, columns: List[str]) -> None:
         self.table = list(columns)
@@ -62,6 +63,7 @@ class LoopEpochs:
         origin = self._origins.get(data["origin"])
         if origin is None:
             origin = self._origins[data["origin"]] = _Origin(len(self._origins))
+            origin.last_t = self.started_t  # the first epoch began when the loop did
         number = data["epoch"]
         if number != origin.current:
             if origin.current is not None and number < origin.current:

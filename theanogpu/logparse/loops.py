@@ -42,7 +42,7 @@ from typing import Dict, Optional, Tuple
 from theanogpu.logparse.obs import NONE, Observations
 
 KEYWORDS = ("epoch", "ran for", "took", "raining", "it/s", "s/it", "iters/sec", "train_runtime",
-            "set: Average loss", "Acc@1")
+            "set: Average loss", "Acc@1", "finetun")
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _UNITS = {"ms": 1e-3, "msec": 1e-3, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
@@ -101,6 +101,10 @@ _DESC_EPOCH = re.compile(r"\bepoch\b\s*[:#]?\s*(\d+)(?:\s*/\s*(\d+))?", re.IGNOR
 _POSTFIX_METRIC = re.compile(r"(?<![\w./-])([A-Za-z_][\w./-]*)[=:] ?(-?[\d.]+(?:e[-+]?\d+)?|nan|inf)\b",
                              re.IGNORECASE)
 
+# "... training" (DeepLearningTutorials), "Starting training..." (Lasagne's examples): the loop begins,
+# which times the first epoch of a timestamped log whose epoch lines print no time.
+_LOOP_START = re.compile(r"^(?:\.\.\. ?)?(?:start(?:ing)? )?(?:pre-?training|training|fine-?tun+ing)(?: the model)?"
+                         r"\s*\.*$", re.IGNORECASE)
 _MNIST_TEST = re.compile(r"(Test|Validation|Val) set: Average loss: (%s), Accuracy: (\d+)/(\d+) \((%s)%%\)"
                          % (_NUMBER, _NUMBER))
 _IMAGENET_VAL = re.compile(r"^\* Acc@1 (%s) Acc@5 (%s)" % (_NUMBER, _NUMBER))
@@ -167,6 +171,8 @@ def observe(text: str) -> Observations:
         bar = progress_bar(text)
         if bar is not None:
             return bar
+    if ("raining" in text or "inetun" in text) and _LOOP_START.match(text):
+        return [("loop_start", {})]
     if "ran for" in text or "took" in text or "raining" in text or "run for" in text or "train_runtime" in text:
         total = script_time(text)
         if total:

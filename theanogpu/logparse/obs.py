@@ -34,6 +34,7 @@ loop_epoch         ``epoch``, ``of``, ``seconds`` (None: not printed), ``metrics
                    a line a training loop that is not Keras prints for an epoch
 loop_metrics       ``epoch``, ``origin``, ``metrics``: more metrics for an epoch already seen
 loop_header        ``epoch``, ``of``: a loop's own ``Epoch 3`` header line
+loop_start         a training loop begins (``... training``, ``Starting training...``)
 loop_progress      ``epoch``, ``of``: a loop's step within an epoch (``Train Epoch: 1 [640/60000 (1%)]``)
 eval_summary       ``metrics``: an evaluation line that ends the epoch of the last ``loop_progress``
 loop_took          ``seconds``: ``Epoch took 338.5 seconds`` for the epoch of the last header

@@ -376,6 +376,9 @@ class _Run:
     def _on_loop_header(self, data: dict, t: Optional[float], seq: int) -> None:
         self.header = (data["epoch"], data["of"])
 
+    def _on_loop_start(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.started_t = t
+
     def _on_loop_progress(self, data: dict, t: Optional[float], seq: int) -> None:
         self.loops.in_progress = (data["epoch"], data["of"])
 

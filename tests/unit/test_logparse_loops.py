@@ -312,3 +312,12 @@ def test_pytorch_examples_imagenet_acc_line_ends_each_epoch():
                       (540.0, "Epoch: [1][   0/5005]\tTime  3.2 ( 3.2)\tLoss 4.9e+00 (4.9e+00)"),
                       (1040.5, " * Acc@1 20.000 Acc@5 41.000")])
     assert epochs(result) == [(0, None, "loop"), (1, 510.5, "loop")]
+
+
+def test_dlt_rnnslu_redrawn_progress_keeps_each_epochs_last_time():
+    text = "".join("[learning] epoch %d >> %2.2f%%completed in %.2f (sec) <<\r" % (epoch, pct, secs)
+                   for epoch, total in ((0, 30.0), (1, 29.5)) for pct, secs in ((50.0, total / 2), (100.0, total)))
+    text += "\nNEW BEST: epoch 1 valid F1 56.6 best test F1 51.2\n"
+    result = parse_text(text)
+    assert epochs(result) == [(0, 30.0, "loop"), (1, 29.5, "loop")]
+    assert result["epochs"][1]["metrics"] == {"F1": 56.6}

@@ -156,6 +156,8 @@ def loop_metrics(text: str, pos: int = 0) -> Dict[str, Optional[float]]:
 
 def line_seconds(text: str, pos: int = 0) -> Optional[float]:
     """The time a loop line prints for its epoch, or None."""
+    if "(sec)" in text:
+        text = text.replace(" (sec)", "s")  # rnnslu.py: "completed in 12.34 (sec) <<"
     for pattern in _TIMED:
         match = pattern.search(text, pos)
         if match:

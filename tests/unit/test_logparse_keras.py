@@ -183,11 +183,12 @@ def test_headerless_log_counts_each_summary():
     assert [(e["epoch"], e["seconds"]) for e in result["epochs"]] == [(1, 11.0), (2, 12.0)]
 
 
-def test_custom_loop_timings_are_not_epochs():
+def test_custom_loop_timings_are_loop_epochs_never_keras_ones():
     result = parse_lines(["Epoch 0", "    Epoch took 338.5225307941437 seconds",
-                          "Epoch 1/10: 100%|##########| 10/10 [00:01<00:00,  9.50it/s]",
                           "10/10 [00:01<00:00,  9.50it/s]", "Looping 1000 times took 2.364756 seconds"])
-    assert result["epochs"] == []
+    assert [(e["epoch"], e["seconds"], e["origin"]) for e in result["epochs"]] == [(0, 338.523, "loop")]
+    assert result["script_seconds"] == 2.365
+    assert parse_lines(["Epoch 1/10", "10/10 [00:01<00:00,  9.50it/s]"])["epochs"] == []
 
 
 def test_nan_metrics_become_null_with_a_warning():
@@ -266,3 +267,102 @@ def test_an_epoch_header_glued_to_a_short_eta_update_still_counts():
             "10/10 [==============================] - 1s - loss: 0.5000\n")
     assert keras.glued("\r  1/10 [==>...........................] - ETA: 9s - loss: 1 Epoch 2/2")
     assert [(e["epoch"], e["of"]) for e in parse_lines(text.splitlines())["epochs"]] == [(1, 2), (2, 2)]
+
+
+def keras3_fit_with_callbacks(epochs, seconds, tty=True, callback_prints=()):
+    """Keras 3 ``fit`` output with ModelCheckpoint, ReduceLROnPlateau and a custom callback.
+
+    As keras/src/callbacks: the progress bar callback comes last, so ``on_epoch_end`` messages (each
+    starting with ``\\n``) land between the last batch's update (its ETA ``0s``) and the final line.
+    Returns the list of (text, seconds since start) pieces, one per write.
+    """
+    def bar(current, target, time, extra=""):
+        done = 20 * current // target
+        return ("\x1b[1m%4d/%d\x1b[0m \x1b[32m%s\x1b[0m\x1b[37m%s\x1b[0m \x1b[1m%s\x1b[0m 10ms/step - "
+                "accuracy: 0.4334 - loss: 1.5440%s" % (current, target, "━" * done, "━" * (20 - done), time, extra))
+
+    writes = []
+    t = 1.0
+    for epoch, took in zip(range(1, epochs + 1), seconds):
+        start = t
+        writes.append(("Epoch %d/%d\n" % (epoch, epochs), t))
+        previous = 0
+        for current in (1, 400, 800, 1200, 1563):
+            t = start + took * current / 1563 * 0.95
+            line = bar(current, 1563, "%ds" % ((1563 - current) // 100))
+            writes.append(((BS * previous + "\r" if tty else "\n") + line, t))
+            previous = len(line) - 34
+            if current == 800:
+                for text in callback_prints:
+                    writes.append((text + "\n", t))
+        writes.append(("\nEpoch %d: val_loss improved from 1.30000 to 1.20000, saving model to best.keras\n"
+                       % epoch, t))
+        writes.append(("\nEpoch %d: ReduceLROnPlateau reducing learning rate to 0.0005.\n" % epoch, t))
+        t = start + took
+        final = bar(1563, 1563, "%ds" % round(took), " - val_accuracy: 0.5 - val_loss: 1.2 - learning_rate: 0.001")
+        writes.append(((BS * previous + "\r" if tty else "\n") + final + "\n", t))
+    return writes
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_keras3_callbacks_printing_inside_an_epoch_keep_each_epoch_time(tty):
+    writes = keras3_fit_with_callbacks(3, [18.2, 16.4, 15.6], tty=tty, callback_prints=("batch 800 done",))
+    result = parse_text("".join(text for text, _ in writes))
+    assert seconds(result) == [18.0, 16.0, 16.0]
+    assert [e["epoch"] for e in result["epochs"]] == [1, 2, 3]
+    assert all(e["metrics"]["val_loss"] == 1.2 for e in result["epochs"])
+
+
+def test_keras3_callbacks_timestamped_log_measures_each_epoch():
+    from theanogpu.logparse import LogParser
+
+    parser = LogParser()
+    for text, t in keras3_fit_with_callbacks(3, [18.2, 16.4, 15.6], callback_prints=("my callback says hi",)):
+        for piece in text.split("\n")[:-1] if text.endswith("\n") else [text]:
+            parser.feed_event(t, "o", piece)
+    result = parser.result()
+    assert [e["seconds"] for e in result["epochs"]] == pytest.approx([18.2, 16.4, 15.6], abs=0.01)
+    assert [e["printed_seconds"] for e in result["epochs"]] == [18.0, 16.0, 16.0]
+
+
+def test_keras3_single_epoch_without_header_and_a_checkpoint_message():
+    result = parse_lines(["1563/1563 ━━━━━━━━━━━━━━━━━━━━ 0s 10ms/step - accuracy: 0.43 - loss: 1.54",
+                          "",
+                          "Epoch 1: val_loss improved from inf to 1.20000, saving model to best.keras",
+                          "1563/1563 ━━━━━━━━━━━━━━━━━━━━ 16s 10ms/step - accuracy: 0.43 - loss: 1.54 - val_loss: 1.2"])
+    assert seconds(result) == [16.0]
+
+
+def test_evaluate_after_the_last_epoch_does_not_replace_it():
+    result = parse_lines(["Epoch 1/1", "1563/1563 ━━━━━━━━━━━━━━━━━━━━ 0s 10ms/step - accuracy: 0.43 - loss: 1.54",
+                          "Epoch 1: val_loss improved from inf to 1.20000, saving model to best.keras",
+                          "1563/1563 ━━━━━━━━━━━━━━━━━━━━ 16s 10ms/step - accuracy: 0.43 - loss: 1.54 - val_loss: 1.2",
+                          "Test set:",
+                          "1563/1563 ━━━━━━━━━━━━━━━━━━━━ 0s 3ms/step - accuracy: 0.5 - loss: 1.3",
+                          "1563/1563 ━━━━━━━━━━━━━━━━━━━━ 5s 3ms/step - accuracy: 0.5 - loss: 1.3"])
+    assert seconds(result) == [16.0]
+    assert result["epochs"][0]["metrics"]["val_loss"] == 1.2
+
+
+def test_tf_keras_eta_line_then_checkpoint_message_then_final_line():
+    result = parse_lines(["Epoch 1/2", "1719/1719 [==============================] - ETA: 0s - loss: 1.0187",
+                          "Epoch 00001: val_loss improved from inf to 0.52000, saving model to w.h5",
+                          "1719/1719 [==============================] - 4s 2ms/step - loss: 1.0187 - val_loss: 0.52",
+                          "Epoch 2/2", "1719/1719 [==============================] - 3s 2ms/step - loss: 0.5"])
+    assert seconds(result) == [4.0, 3.0]
+
+
+@pytest.mark.parametrize("final", [None, "469/469 [==============================] - 10s 21ms/step - loss: 0.5"])
+def test_unknown_target_bar_is_one_epoch_not_two(final):
+    lines = ["Epoch 1/1", "      1/Unknown - 2s 2s/step - loss: 2.3", "     32/Unknown - 3s 60ms/step - loss: 1.3",
+             "    469/Unknown - 10s 20ms/step - loss: 0.5"]
+    result = parse_lines(lines + ([final] if final else []))
+    assert seconds(result) == [10.0]
+    assert result["epochs"][0]["epoch"] == 1
+    assert result["epochs"][0]["target"] == (469 if final else None)
+
+
+def test_unknown_target_bar_redrawn_with_carriage_returns_and_no_header():
+    result = parse_text("\r      1/Unknown - 2s 2s/step - loss: 2.3\r     32/Unknown - 3s 60ms/step - loss: 1.3"
+                        "\r     64/Unknown - 4s 60ms/step - loss: 1.1\n")
+    assert seconds(result) == [4.0]

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from theanogpu.logparse import CONTRACT_FIELDS, LogParser, parse_lines, parse_stream, parse_text
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
-REAL_LINES = sorted({line for path in LOGS.glob("*.log")
+WILD = Path(__file__).resolve().parents[1] / "fixtures" / "wild"
+FIXTURES = sorted(LOGS.glob("*.log")) + sorted(WILD.glob("*.log"))
+REAL_LINES = sorted({line for path in FIXTURES
                      for line in path.read_text(encoding="utf-8").splitlines() if line.strip()})
 SYNTHETIC = [
     "Epoch 1/3", "Epoch 2/3", " - 5s - loss: 0.5 - acc: 0.9", "12s - loss: nan - acc: 0.1",
@@ -27,6 +29,17 @@ SYNTHETIC = [
     "Using gpu device 0: X (CNMeM is enabled with initial size: 1e999% of memory, cuDNN 5005)",
     "Preallocating 99999999999999999999/1 Mb (nan) on cuda0", "Epoch 99999999999999999999/1",
     "Mapped name None to device cuda0: ", "Using gpu device 0: ",
+    "Epoch 2: 100%|██████████| 391/391 [00:21<00:00, 18.2it/s, v_num=0, train_loss=nan]",
+    "Epoch 9: 391it [99:99, ?it/s]", "100%|##########| 3/3 [1:02:03<00:00,  0.1it/s]",
+    "Epoch 99999999999999999999 took 1e999s", "Epoch 0", "Epoch took  s",
+    "epoch 3, minibatch 83/83, validation error 7.4 %", "The code run for 0 epochs, with 0.000000 epochs/sec",
+    "The code for file x.py ran for 1e999m", "Looping 1000 times took nan seconds", "Training complete in 99m 99s",
+    "Found device 0 with properties: ", "name: X", "Ignoring visible gpu device (device: 0, name: (",
+    "Creating TensorFlow device (/gpu:0) -> (device: 0, name: ",
+    " with CUDA capability sm_86 is not compatible with the current PyTorch", "2023-11-25T04:06:47.7328312Z ",
+    "2023-11-25T04:06:47Z 10/10 [====] - 1s - loss: 1", "GPU available: True, used: True",
+    "Training took 1%s seconds" % ("0" * 400), "epoch 3 took 1%ss loss: 1%s" % ("0" * 400, "0" * 400),
+    "The code run for 1%s epochs, with 0.0000001 epochs/sec" % ("0" * 400),
 ]
 NOISE = st.sampled_from(["\r", "\b", "\b" * 80, "\r\n", "\x00", "\x1b[1m", "\x1b[", "\xff", "━", "\n", " - ", ": "])
 
@@ -79,7 +92,7 @@ def test_chunking_never_changes_the_result(lines, size):
 
 def test_every_fixture_survives_every_truncation_point():
     rnd = random.Random(4)
-    for path in sorted(LOGS.glob("*.log")):
+    for path in FIXTURES:
         data = path.read_bytes()
         for cut in sorted(rnd.sample(range(len(data) + 1), min(len(data) + 1, 25))):
             valid(parse_stream(io.BytesIO(data[:cut])))
@@ -88,3 +101,26 @@ def test_every_fixture_survives_every_truncation_point():
 def test_lines_given_without_newlines_or_as_bytes():
     result = parse_lines([b"Epoch 1/1", "10/10 [====] - 3s - loss: 1\r", bytearray(b"\xffjunk")])
     assert [e["seconds"] for e in valid(result)["epochs"]] == [3.0]
+
+
+LONG = 20000
+PATHOLOGICAL = {
+    "digits after a label": "epoch 1 took " + "1" * LONG,
+    "spaces before a bar": "Epoch 1 " + " " * LONG + "• it/s",
+    "many phrase starts": "The " * (LONG // 4) + "ran for",
+    "many names": "Created device:GPU:0 physical GPU " + "name: x" * (LONG // 7),
+    "many GPUs": "Found GPU0 x " * (LONG // 13),
+    "a long word": "epoch 1 " + "a" * LONG + " loss: 1 it/s",
+    "spaces and a phrase": " " * LONG + "with CUDA capability sm_86 is not",
+}
+
+
+def test_long_lines_take_linear_time():
+    """Every recogniser on a long line of its own keywords: a regex that backtracks over every split
+    of such a line takes minutes, not milliseconds."""
+    import time
+
+    for name, line in PATHOLOGICAL.items():
+        started = time.perf_counter()
+        valid(parse_text(line + "\n"))
+        assert time.perf_counter() - started < 5, name

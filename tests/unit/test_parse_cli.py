@@ -32,7 +32,8 @@ def test_json_is_an_array_in_order_with_the_contract_fields():
         "theano", "gpu", "Tesla K80", "5005", True)
     assert k80["cnmem"] == {"enabled": True, "fraction": 0.1, "megabytes": None}
     assert k80["epochs"][0] == {"epoch": 1, "of": 10, "seconds": 205.0, "metrics": {"loss": 1.407, "acc": 0.6563},
-                                "printed_seconds": 205.0, "seconds_per_step": None, "target": 215359}
+                                "printed_seconds": 205.0, "seconds_per_step": None, "target": 215359,
+                                "origin": "keras"}
     assert proc.stderr == b""
 
 

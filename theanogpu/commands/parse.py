@@ -111,6 +111,9 @@ def render_text(result: ParseResult) -> str:
             lines.append("  %10s %-9s %s" % (label, _fmt_seconds(epoch["seconds"]), metrics))
     else:
         row("epochs", "none completed")
+    if result.get("script_seconds") is not None:
+        row("script", "%s in all, as it printed: %s" % (_fmt_seconds(result["script_seconds"]),
+                                                         result.get("script_timing") or "?"))
     if result.get("seconds_before_first_epoch") is not None:
         row("start-up", _fmt_seconds(result["seconds_before_first_epoch"]) + " before the first epoch")
     if result.get("synthetic_data"):

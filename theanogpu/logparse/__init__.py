@@ -30,10 +30,21 @@ extra ones:
   logs); ``log_seconds``: the last timestamp;
 - ``device_info``, ``run_info``, ``data``, ``result_info``: the JSON of the ``theanogpu-device:``,
   ``theanogpu-run:``, ``theanogpu-data:`` and ``theanogpu-result:`` lines (modern.py);
-  ``synthetic_data``: the data line says the data was synthetic (null: no data line).
+  ``synthetic_data``: the data line says the data was synthetic (null: no data line);
+- ``script_seconds``: the total training or loop time the script itself printed, in seconds (float,
+  null if none): DeepLearningTutorials' ``The code for file mlp.py ran for 1.23m`` (its phases, e.g.
+  pretraining and fine-tuning, add up) or ``The code run for 74 epochs, with 1.94 epochs/sec``,
+  Theano's GPU test ``Looping 1000 times took 2.612 seconds``, ``Training took 20.9 minutes``... (see
+  loops.py). It lets runs that print no epochs be compared; ``script_timing``: the text it came from.
 
-Each epoch is ``{"epoch", "of", "seconds", "metrics"}`` plus ``printed_seconds`` (what Keras
-printed), ``seconds_per_step`` (Keras 2.1+ ``87us/step``) and ``target`` (the N of ``N/N``).
+Each epoch is ``{"epoch", "of", "seconds", "metrics"}`` plus ``printed_seconds`` (what the line
+printed), ``seconds_per_step`` (Keras 2.1+ ``87us/step``), ``target`` (the N of ``N/N``, a bar's
+total) and ``origin``: the form it came from, ``keras`` (progress bars and verbose=2 lines), or for
+training loops that are not Keras (listed only when the log has no Keras epoch) ``dlt``
+(DeepLearningTutorials), ``tqdm``, ``lightning`` (PyTorch Lightning's bars) or ``loop`` (lines a
+hand-written loop prints). A loop epoch's ``seconds`` is the time its line printed; in a timestamped
+log, when it printed none, the time since the previous epoch's line (for the first epoch, since the
+script said its training starts, e.g. DeepLearningTutorials' ``... training``; else null).
 """
 
 import gzip

@@ -106,7 +106,12 @@ def progress(text: str) -> Optional[Observations]:
     if match is None:
         return None
     bar = match.group("bar")
-    style = "keras3" if bar and bar[0] == "━" else ("bar" if bar else "verbose2")
+    if bar:
+        style = "keras3" if bar[0] == "━" else "bar"
+    else:
+        # ``N/Unknown - 2s ...`` is a verbose=1 update whose step count is not known yet (Keras 2.1+
+        # and tf.keras without steps_per_epoch): every one looks final, run.py keeps the last.
+        style = "verbose2" if known else "unknown"
     if match.group("eta") is not None and not known:
         return PROGRESS
     return _epoch_end(int(current), int(target) if known else None, match, text, style)

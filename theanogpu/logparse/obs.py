@@ -10,6 +10,9 @@ backend            ``name``: theano | tensorflow | cntk | torch | jax; ``via``: 
 requested          ``device``: gpu | cpu; ``raw``: the device string as printed (``gpu2``)
 gpu_used           ``name`` (may be None), ``device`` (``gpu0``, ``cuda0``...), ``context``
 gpu_seen           ``name``: a GPU the framework found, used or not
+gpu_found          ``index``, ``name`` (may be None): a GPU TensorFlow found and will use unless a
+                   later line says it ignores or skips it (the run is on the GPU if nothing does)
+gpu_name_line      ``name``: a bare ``name: X`` line, a GPU's name only right under ``gpu_found``
 cpu_fallback       ``reason``: the framework gave up on the GPU and runs on the CPU
 init_failed        ``device``, ``reason`` (None: the reason is on the next line); another device
                    may still be used afterwards (Theano falls back to gpu0)
@@ -25,8 +28,22 @@ samples            ``train``, ``validate``, ``unit`` (samples or steps)
 epoch_header       ``epoch``, ``of``
 progress           a Keras progress line that is not an epoch end (nothing to do)
 epoch_end          ``current``, ``target``, ``seconds``, ``eta``, ``seconds_per_step``, ``metrics``,
-                   ``style`` (bar, keras3, verbose2)
+                   ``style`` (bar, keras3, verbose2, unknown: ``N/Unknown``)
 download           a dataset download starts: its progress bar is not an epoch
+loop_epoch         ``epoch``, ``of``, ``seconds`` (None: not printed), ``metrics``, ``origin`` (dlt, loop):
+                   a line a training loop that is not Keras prints for an epoch
+loop_metrics       ``epoch``, ``origin``, ``metrics``: more metrics for an epoch already seen
+loop_header        ``epoch``, ``of``: a loop's own ``Epoch 3`` header line
+loop_start         a training loop begins (``... training``, ``Starting training...``)
+loop_progress      ``epoch``, ``of``: a loop's step within an epoch (``Train Epoch: 1 [640/60000 (1%)]``)
+eval_summary       ``metrics``: an evaluation line that ends the epoch of the last ``loop_progress``
+loop_took          ``seconds``: ``Epoch took 338.5 seconds`` for the epoch of the last header
+table_header       ``columns``: the header of a per-epoch table (fastai, Chainer); its rows follow as
+                   lines no recogniser claims (run.py passes them on)
+bar_end            ``epoch`` (None: from the desc-less bar's header), ``of``, ``desc``, ``seconds``,
+                   ``target``, ``metrics``, ``origin`` (tqdm, lightning): a completed progress bar
+script_time        ``seconds``, ``label`` (the phase), ``text``, ``derived``: a total time the script
+                   printed for its loop
 device_line        the ``theanogpu-device:`` JSON object (see modern.py)
 run_line           the ``theanogpu-run:`` JSON object (see modern.py)
 data               the ``theanogpu-data:`` JSON object (see modern.py)

@@ -7,23 +7,26 @@ memory does not grow with the log, only with what it reports (epochs, capped at 
 The rules, in one place (each documented where it is applied):
 - device_used: the ``theanogpu-device`` line if any; else nothing if the run died at initialisation;
   else what a test script says it computed on; else gpu if a GPU was initialised; else cpu if the
-  framework reported giving up on the GPU, or if Theano ran and never mentioned a GPU.
+  framework reported giving up on the GPU; else gpu if TensorFlow found one (and did not ignore or
+  skip it); else cpu if Theano ran and never mentioned a GPU.
 - fallback: true when a GPU was requested (by the caller, the log, or by default as TensorFlow and
   JAX do) and the run ended on the CPU, or on another GPU after an initialisation failure; false
   when it ran where requested or the log says there is no fallback; null when unknown.
 - epochs: only completed epoch summaries (see keras.py) count, and only those that belong to an
   ``Epoch i/n`` header (or, in a log without headers, those that look like the others): download
-  bars and ``evaluate()`` after the last epoch are not epochs.
+  bars and ``evaluate()`` after the last epoch are not epochs. A log with no Keras epoch gets its
+  training loop's epochs instead (loops.py, loop_epochs.py).
 """
 
 import re
 import statistics
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Union, cast
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union, cast
 
 from theanogpu.devices import device_kind, requested_from_flags
 from theanogpu.knowledge import misreported_nvcc
-from theanogpu.logparse import keras, modern, tensorflow, theano_gpuarray, theano_old
+from theanogpu.logparse import keras, loops, modern, tensorflow, theano_gpuarray, theano_old
 from theanogpu.logparse.lines import MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
+from theanogpu.logparse.loop_epochs import LoopEpochs, ScriptTiming
 from theanogpu.logparse.obs import Observations
 from theanogpu.logparse.theano_old import NVCC_NOT_FOUND
 from theanogpu.logparse.timestamps import PREFIX
@@ -35,11 +38,17 @@ MAX_DEVICES = 64
 MAX_TEXT = 300  # characters kept of a reason or message taken from the log
 
 # Recognisers of rare lines, tried in order once the prefilter has seen one of their keywords.
-_RECOGNISERS = (keras.observe, theano_old.observe, theano_gpuarray.observe, tensorflow.observe, modern.observe)
+_RECOGNISERS = (keras.observe, theano_old.observe, theano_gpuarray.observe, tensorflow.observe, modern.observe,
+                loops.observe)
 _PREFILTER = re.compile("|".join(sorted({re.escape(k) for m in (keras, theano_old, theano_gpuarray, tensorflow,
-                                                                 modern) for k in m.KEYWORDS}
+                                                                 modern, loops) for k in m.KEYWORDS}
                                         | {"Traceback", "Fatal Python error"}, key=len, reverse=True)))
 _PROGRESS_START = frozenset(" -0123456789")
+_WALL_CLOCK_START = frozenset("[0123456789")
+# A date and time before the line's own text, then maybe a level: "2023-11-25T04:06:47.732831Z ",
+# "2019-12-11 18:49:27.156050: ", "[2021-03-01 12:00:00,123] INFO - ", "22-12-06 08:40:17.728 - INFO: ".
+_WALL_CLOCK = re.compile(r"\[?(?:\d\d){1,2}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?:?[ \t]+"
+                         r"(?:-[ \t]+)?(?:\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL)\]?:?[ \t]+(?:-[ \t]+)?)?")
 _INTERMEDIATE = keras.INTERMEDIATE.match
 _KERAS3_INTERMEDIATE = keras.KERAS3_INTERMEDIATE.match
 _VALUE_CHARS = keras.VALUE_CHARS
@@ -115,8 +124,10 @@ class _Epochs:
                 return
             previous = self.items[self._open_index] if self._open_index < len(self.items) else None
             # Keras 3 redraws the finished bar (last batch, then with val_* metrics): the same
-            # epoch, if it follows at once. Anything later (evaluate, predict) is not an epoch.
-            if previous is not None and self._last_end_seq == seq - 1 and previous["target"] == data["target"]:
+            # epoch, if it follows at once, or if the first was only the last batch's update and
+            # callbacks printed in between. Anything later (evaluate, predict) is not an epoch.
+            if previous is not None and previous["target"] == data["target"] and (
+                    self._last_end_seq == seq - 1 or _completes(previous, data)):
                 self.items[self._open_index] = self._make(previous["epoch"], previous["of"], data,
                                                           self._open["t"], t)
                 self._last_end_seq = seq
@@ -125,8 +136,8 @@ class _Epochs:
         # long as it has the same step count as the first one (evaluate() usually differs).
         if self.items and self.items[0]["target"] != data["target"]:
             return
-        if self.items and self._last_end_seq == seq - 1 and self.items[-1]["target"] == data["target"] \
-                and data["style"] == "keras3":
+        if self.items and self.items[-1]["target"] == data["target"] and data["style"] == "keras3" and (
+                self._last_end_seq == seq - 1 or _completes(self.items[-1], data)):
             last = self.items[-1]
             self.items[-1] = self._make(last["epoch"], None, data, last["_start"], t)
             self._last_end_seq = seq
@@ -157,7 +168,7 @@ class _Epochs:
                            "probably buffered (run Python with -u); Keras's seconds are used for those")
         return {"epoch": epoch, "of": of, "seconds": seconds, "metrics": data["metrics"],
                 "printed_seconds": printed, "seconds_per_step": data["seconds_per_step"], "target": data["target"],
-                "_start": start}
+                "origin": "keras", "_start": start, "_provisional": _provisional(data)}
 
     def _commit_pending(self) -> None:
         pending, self._pending = self._pending, None
@@ -171,7 +182,27 @@ class _Epochs:
         self._commit_pending()
         for item in self.items:
             item.pop("_start", None)
+            item.pop("_provisional", None)
         return self.items
+
+
+def _provisional(data: Dict[str, Any]) -> bool:
+    """Whether a completed bar may be the last batch's update rather than the epoch's final line.
+
+    The last batch is drawn before ``on_epoch_end`` with its ETA where the elapsed time goes: Keras 3
+    prints ``1563/1563 ━━━ 0s 10ms/step`` (an ETA of 0s), tf.keras ``1563/1563 [===] - ETA: 0s``.
+    Then the callbacks run (Keras 3 puts the progress bar last, so their messages come first) and
+    the bar is drawn once more, finalised, with the elapsed time and the val_* metrics.
+    """
+    if data["style"] == "keras3":
+        return data["seconds"] == 0
+    return data["seconds"] is None and data.get("eta") is not None
+
+
+def _completes(previous: Dict[str, Any], data: Dict[str, Any]) -> bool:
+    """Whether *data* is the final line of the epoch whose provisional line was *previous*."""
+    return bool(previous.get("_provisional")) and data["seconds"] is not None \
+        and set(previous["metrics"]) <= set(data["metrics"])
 
 
 class _Run:
@@ -187,6 +218,8 @@ class _Run:
         self.gpus: List[Dict[str, Any]] = []
         self.gpu_seen: Optional[str] = None
         self.gpu_used = False
+        self.gpu_found = False            # TensorFlow found a GPU it will use unless it says otherwise
+        self._found_seq = -10             # where: its name may follow on the next line
         self.cpu_reasons: List[str] = []
         self.init_failures: List[Dict[str, Any]] = []
         self.failed_then_gpu = False
@@ -213,6 +246,9 @@ class _Run:
         self.warnings: List[str] = []
         self._warned: Set[str] = set()
         self.epochs = _Epochs(self.warn)
+        self.loops = LoopEpochs(MAX_EPOCHS)
+        self.script_timing = ScriptTiming()
+        self.header: Optional[Tuple[int, Optional[int]]] = None  # the last epoch header, Keras's or a loop's
 
     def warn(self, text: str) -> None:
         if text in self._warned or len(self.warnings) >= MAX_WARNINGS:
@@ -221,7 +257,7 @@ class _Run:
         self.warnings.append(text)
 
     def wants_any_line(self) -> bool:
-        return self.want_detail or self.in_traceback
+        return self.want_detail or self.in_traceback or self.loops.table is not None
 
     def traceback_starts(self, seq: int) -> None:
         self.in_traceback = True
@@ -243,11 +279,13 @@ class _Run:
             self.user_frame = _short("%s: %s" % (self._frame, stripped))
             self._frame = None
 
-    def any_line(self, text: str) -> None:
-        """A line no recogniser claimed: maybe the reason an earlier line announced."""
+    def any_line(self, text: str, t: Optional[float] = None) -> None:
+        """A line no recogniser claimed: maybe the reason an earlier line announced, or a table's row."""
         stripped = text.strip()
         if not stripped:
             return
+        if self.loops.table is not None:
+            self.loops.table_row(stripped, t)
         if self.want_detail:
             self.want_detail = False
             failure = self.init_failures[-1] if self.init_failures else None
@@ -296,6 +334,16 @@ class _Run:
 
     def _on_gpu_seen(self, data: dict, t: Optional[float], seq: int) -> None:
         self.gpu_seen = self.gpu_seen or data.get("name")
+
+    def _on_gpu_found(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.gpu_found = True
+        self._found_seq = seq
+        self._on_gpu_seen(data, t, seq)
+
+    def _on_gpu_name_line(self, data: dict, t: Optional[float], seq: int) -> None:
+        # A bare "name: X" means a GPU only right under "Found device N with properties:".
+        if 0 < seq - self._found_seq <= 2:
+            self._on_gpu_seen(data, t, seq)
 
     def _on_cpu_fallback(self, data: dict, t: Optional[float], seq: int) -> None:
         reason = _short(data.get("reason"))
@@ -346,6 +394,37 @@ class _Run:
 
     def _on_epoch_header(self, data: dict, t: Optional[float], seq: int) -> None:
         self.epochs.header(data["epoch"], data["of"], t)
+        self.header = (data["epoch"], data["of"])
+
+    def _on_table_header(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.table_header(data["columns"])
+
+    def _on_loop_header(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.header = (data["epoch"], data["of"])
+
+    def _on_loop_start(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.started_t = t
+
+    def _on_loop_progress(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.in_progress = (data["epoch"], data["of"])
+
+    def _on_eval_summary(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.summary(data["metrics"], t)
+
+    def _on_loop_epoch(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.epoch(data, t)
+
+    def _on_loop_metrics(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.metrics(data)
+
+    def _on_bar_end(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.bar(data, t, self.header)
+
+    def _on_loop_took(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.loops.took(data["seconds"], t, self.header)
+
+    def _on_script_time(self, data: dict, t: Optional[float], seq: int) -> None:
+        self.script_timing.add(data)
 
     def _on_epoch_end(self, data: dict, t: Optional[float], seq: int) -> None:
         self.epochs.end(data, t, seq)
@@ -414,6 +493,8 @@ class _Run:
             return "gpu"
         if self.cpu_reasons or self.init_failures:
             return "cpu"
+        if self.gpu_found:
+            return "gpu"  # TensorFlow uses the GPUs it found unless it says it ignores or skips them
         if self.backend == "theano":
             return "cpu"  # Theano prints a device line whenever it initialises a GPU
         return None
@@ -557,15 +638,35 @@ class LogParser:
                 if observations:
                     self._run.apply(observations, self._now(), self._seq)
                     return
+            if seg[0] in _WALL_CLOCK_START:
+                seg = self._without_wall_clock(seg)
+                if not seg:
+                    return
             if _PREFILTER.search(seg) is None:
                 if self._run.wants_any_line():
-                    self._run.any_line(seg)
+                    self._run.any_line(seg, self._now())
                 return
             self._rare(seg)
         except Exception as exc:  # one odd line must never stop a parse
             self._errors += 1
             if self._errors == 1:
                 self._run.warn("parser error on one line, line ignored (%s: %s)" % (type(exc).__name__, exc))
+
+    def _without_wall_clock(self, seg: str) -> str:
+        """The line without a wall-clock stamp in front (docker logs -t, ``ts``, logging's asctime, TF's
+        own); "" when what followed it was a progress line, handled here."""
+        match = _WALL_CLOCK.match(seg)
+        if match is None:
+            return seg
+        rest = seg[match.end():]
+        if rest[:1] in _PROGRESS_START and not rest.isspace():
+            observations = keras.progress(rest)
+            if observations is keras.PROGRESS and not keras.glued(rest):
+                return ""
+            if observations and observations is not keras.PROGRESS:
+                self._run.apply(observations, self._now(), self._seq)
+                return ""
+        return rest
 
     def _rare(self, seg: str) -> None:
         run = self._run
@@ -579,7 +680,7 @@ class LogParser:
             run.last_exception = _short(text)
             return
         if run.wants_any_line():
-            run.any_line(seg)
+            run.any_line(seg, self._now())
         for recognise in _RECOGNISERS:
             observations = recognise(text)
             if observations:
@@ -596,8 +697,9 @@ class LogParser:
         """The parse object (records.ParseResult: the promised fields plus the extras listed in __init__.py)."""
         self.close()
         run = self._run
-        epochs = _with_script_seconds(run.epochs.finish(), run.result_info)
-        if run.epochs.dropped:
+        # Keras's epochs when there are any; a loop's lines are then callbacks' prints or evaluation.
+        epochs = _with_script_seconds(run.epochs.finish(), run.result_info) or run.loops.finish()
+        if run.epochs.dropped or run.loops.dropped:
             run.warn("more than %d epochs: only the first %d are listed" % (MAX_EPOCHS, MAX_EPOCHS))
         if self._splitter.truncated:
             run.warn("%d line(s) longer than %d KiB: only their start was read"
@@ -614,6 +716,7 @@ class LogParser:
         if len(seconds) >= 2 and epochs[0]["seconds"] is not None:
             first_extra = round(epochs[0]["seconds"] - statistics.median(seconds[1:]), 3)
         error = run.crash or (run.last_exception if run.no_fallback else None)
+        script_seconds, script_timing = run.script_timing.result()
         return {
             "source": self.source,
             "backend": run.backend,
@@ -636,6 +739,8 @@ class LogParser:
             "allocation_cache": run.allocation_cache,
             "samples": run.samples,
             "first_epoch_extra_seconds": first_extra,
+            "script_seconds": script_seconds,
+            "script_timing": _short(script_timing),
             "timestamped": self._timestamped,
             "seconds_before_first_epoch": run.epochs.first_header_t if self._timestamped else None,
             "log_seconds": self._now() if self._timestamped else None,

@@ -24,7 +24,7 @@ from theanogpu.stacks import toxini
 from theanogpu.stacks.specs import requirement_lines
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK_ENVS = ("theano08", "theano09", "theano10", "keras3-torch", "keras3-jax", "keras3-tf")
+STACK_ENVS = ("theano08", "theano09", "theano10", "theano08-py27", "keras3-torch", "keras3-jax", "keras3-tf")
 HOST_ENVS = ("py38", "py39", "py310", "py311", "py312", "slow")
 
 
@@ -127,6 +127,7 @@ def test_child_runner_reads_the_same_stack_spec(home):
     assert child.theano_dialect(child.read_stack("theano08")) == "0.8"
     assert child.theano_dialect(child.read_stack("theano09")) == "0.9"
     assert child.theano_dialect(child.read_stack("theano10")) == "1.0"
+    assert child.theano_dialect(child.read_stack("theano08-py27")) == "0.8"
     assert child.theano_dialect(child.read_stack("keras3-torch")) is None
     assert child.theano_dialect(child.read_stack("keras3-jax")) is None
     assert child.theano_dialect(child.read_stack("keras3-tf")) is None

@@ -77,6 +77,11 @@ def test_tox_env_installs_the_builtin_stack_pins(home, name):
     # pyenv shims run only activated versions: the env activates exactly the stack's Python.
     assert set_env["PYENV_VERSION"] == spec.python
     assert config.stack_env(name, {}) == spec.env
+    # Python 2.7 has no -I (isolated mode came with 3.4): pip must be run without it there.
+    install = section.get("install_command", tox["testenv"]["install_command"]).strip()
+    if install == "{[stack]install_command}":
+        install = tox["stack"]["install_command"].strip()
+    assert install.startswith("python -I -m pip install") != spec.python.startswith("2.")
 
 
 def test_stack_envs_run_the_child_tests():

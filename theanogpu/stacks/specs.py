@@ -21,9 +21,9 @@ from theanogpu.stacks import interpreters
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _REQ_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
 _KEYS = ("python", "requirements", "pip", "virtualenv", "env", "description")
-# `virtualenv = virtualenv<20.22`: the name, then comma-separated version specifiers (spaces allowed).
-_VIRTUALENV_RE = re.compile(r"^virtualenv(?:(?:===?|~=|!=|<=|>=|<|>)[0-9][0-9A-Za-z.*+!]*"
-                            r"(?:,(?:===?|~=|!=|<=|>=|<|>)[0-9][0-9A-Za-z.*+!]*)*)?$", re.I)
+# `virtualenv = virtualenv<20.22`: the name, then comma-separated PEP 440 specifiers (spaces allowed).
+_SPECIFIER = r"(?:===?|~=|!=|<=|>=|<|>)\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?(?:\.\*)?"
+_VIRTUALENV_RE = re.compile(r"^virtualenv(?:%s(?:,%s)*)?$" % (_SPECIFIER, _SPECIFIER), re.I)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,13 @@ def for_pip() -> Dict[str, str]:
     return scrub(PIP_VARS, PIP_SETTINGS)
 
 
+def for_virtualenv() -> Dict[str, str]:
+    """For virtualenv creating a stack's environment: as pip, and the caller's VIRTUALENV_* defaults kept
+    out (tox sets VIRTUALENV_PIP, for one), so a stack is created the same way wherever it is built."""
+    defaults = tuple(key for key in os.environ if key.startswith("VIRTUALENV_"))
+    return scrub(PIP_VARS + defaults, PIP_SETTINGS)
+
+
 def for_run(settings: Mapping[str, str],
             parent: Optional[Mapping[str, str]] = None) -> Tuple[Dict[str, str], List[str]]:
     """(environment, names removed) for a training run that gets exactly *settings* on top."""

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Child-side tests: run INSIDE a stack, with the stack's own (old) python. tox's stack envs run this.
 
-    python tests/child/run_child_tests.py --stack NAME [--workdir DIR] [--only CHECK,...]
+    python tests/child/run_child_tests.py --stack NAME [--workdir DIR] [--compiledir DIR] [--only CHECK,...]
 
 NAME is a section of templates/stacks/stacks.ini (the same file the built-in stacks come from), so
 the expectations here are the stack's own pins. Checks, in order:
@@ -15,14 +15,15 @@ the expectations here are the stack's own pins. Checks, in order:
   example  examples/cifar10_cnn.py trains one tiny epoch on the CPU (skipped while the file is absent)
 
 Every Theano/Keras run gets an empty THEANORC, a HOME under --workdir (Keras writes keras.json
-there, never into yours) and a compile directory under --workdir that is kept between runs.
+there, never into yours) and a compile directory under --workdir that is kept between runs (or the
+--compiledir given: e.g. the stack's own under theanogpu's cache, whose compiled code it then reuses).
 Prints one line per check and a closing `N passed, N failed, N skipped` line; exit 1 if any failed.
 
-Python 3.6+ and the standard library only: this runs in the oldest stacks.
+Python 2.7 and 3.6+, standard library only: this runs in the oldest stacks, with their own python.
 """
+from __future__ import print_function
 
 import argparse
-import configparser
 import json
 import os
 import re
@@ -30,7 +31,13 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+try:
+    import configparser
+except ImportError:  # Python 2: the same parser under its old name (RawConfigParser is all we use)
+    import ConfigParser as configparser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -90,13 +97,17 @@ def requirement_lines(text):
 
 def read_stack(name):
     """{"python": "3.6", "requirements": [...], "env": {...}} from stacks.ini (as theanogpu reads it)."""
-    parser = configparser.ConfigParser(interpolation=None)
+    # Raw: no interpolation, as theanogpu reads it; only the API that Python 2's parser has too.
+    parser = configparser.RawConfigParser()
     parser.read(os.path.join(STACKS_DIR, "stacks.ini"))
     if not parser.has_section(name):
         raise SystemExit("run_child_tests: no stack %r in %s (known: %s)"
                          % (name, os.path.join(STACKS_DIR, "stacks.ini"), ", ".join(parser.sections())))
-    section = parser[name]
-    tokens = section.get("requirements", "").split()
+
+    def value(key):
+        return parser.get(name, key) if parser.has_option(name, key) else ""
+
+    tokens = value("requirements").split()
     if tokens and tokens[0] == "-r":
         tokens = tokens[1:]
     if len(tokens) == 1 and tokens[0].endswith(".txt"):
@@ -104,8 +115,8 @@ def read_stack(name):
             requirements = requirement_lines(handle.read())
     else:
         requirements = tokens
-    env = dict(item.split("=", 1) for item in section.get("env", "").split() if "=" in item)
-    return {"python": section.get("python", "").strip(), "requirements": requirements, "env": env}
+    env = dict(item.split("=", 1) for item in value("env").split() if "=" in item)
+    return {"python": value("python").strip(), "requirements": requirements, "env": env}
 
 
 _REQ_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
@@ -171,12 +182,12 @@ def theano_dialect(stack):
 
 
 class Runner:
-    def __init__(self, stack_name, stack, workdir):
+    def __init__(self, stack_name, stack, workdir, compiledir=None):
         self.name = stack_name
         self.stack = stack
         self.workdir = workdir
         self.home = os.path.join(workdir, "home")
-        self.compiledir = os.path.join(workdir, "theano-compiledir")
+        self.compiledir = compiledir or os.path.join(workdir, "theano-compiledir")
         self.empty_rc = os.path.join(workdir, "empty.theanorc")
         for path in (self.home, self.compiledir):
             if not os.path.isdir(path):
@@ -199,12 +210,21 @@ class Runner:
         started = time.time()
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                 cwd=self.workdir)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        expired = []
+
+        def expire():
+            expired.append(True)
             proc.kill()
-            proc.communicate()
-            raise Failed("%s did not finish within %d s" % (" ".join(argv[:3]), timeout)) from None
+
+        # A timer, not communicate(timeout=): Python 2 has no such argument.
+        timer = threading.Timer(timeout, expire)
+        timer.start()
+        try:
+            out, err = proc.communicate()
+        finally:
+            timer.cancel()
+        if expired:
+            raise Failed("%s did not finish within %d s" % (" ".join(argv[:3]), timeout))
         self.last_seconds = time.time() - started
         return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
@@ -368,9 +388,19 @@ def example_record(text, tag):
     try:
         record = json.loads(found[-1])
     except ValueError:
-        raise Failed("the example's %s line is not JSON: %s" % (tag, found[-1][:200])) from None
+        record = None
+    # Raised outside the except clause: Python 2 has no `raise ... from None`.
+    check(record is not None, "the example's %s line is not JSON: %s" % (tag, found[-1][:200]))
     check(isinstance(record, dict), "the example's %s line is not a JSON object" % tag)
     return record
+
+
+def say(text):
+    """Print one line; on Python 2 unicode text goes out as UTF-8 (a pipe's ASCII would fail on it)."""
+    if not isinstance(text, str):
+        text = text.encode("utf-8", "replace")
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def tail(text, lines=8):
@@ -383,6 +413,7 @@ def main(argv=None):
     parser.add_argument("--stack", required=True, help="a section of templates/stacks/stacks.ini")
     parser.add_argument("--workdir", help="for generated files, HOME and Theano's compile directory "
                                           "(default: a new temporary directory)")
+    parser.add_argument("--compiledir", help="Theano's base_compiledir for every run (default: one in --workdir)")
     parser.add_argument("--only", default=",".join(CHECKS), help="comma-separated subset of: " + ", ".join(CHECKS))
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -392,9 +423,10 @@ def main(argv=None):
     workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="theanogpu-child-"))
     if not os.path.isdir(workdir):
         os.makedirs(workdir)
-    runner = Runner(args.stack, read_stack(args.stack), workdir)
-    print("child tests for stack %s in %s (Python %s), workdir %s"
-          % (args.stack, sys.prefix, sys.version.split()[0], workdir))
+    compiledir = os.path.abspath(args.compiledir) if args.compiledir else None
+    runner = Runner(args.stack, read_stack(args.stack), workdir, compiledir)
+    say("child tests for stack %s in %s (Python %s), workdir %s"
+        % (args.stack, sys.prefix, sys.version.split()[0], workdir))
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     for name in only:
         started = time.time()
@@ -407,9 +439,8 @@ def main(argv=None):
             outcome, detail = "failed", str(exc)
         counts[outcome] += 1
         label = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[outcome]
-        print("%s %-8s %5.1f s  %s" % (label, name, time.time() - started, detail))
-        sys.stdout.flush()
-    print("%d passed, %d failed, %d skipped" % (counts["passed"], counts["failed"], counts["skipped"]))
+        say("%s %-8s %5.1f s  %s" % (label, name, time.time() - started, detail))
+    say("%d passed, %d failed, %d skipped" % (counts["passed"], counts["failed"], counts["skipped"]))
     return 1 if counts["failed"] else 0
 
 

@@ -1,11 +1,12 @@
 """Oracle: what `theanogpu config` generates is exactly what the real Theano reads.
 
-For Theano 0.8 (stack theano08) and 1.0 (stack theano10) the real CLI generates a .theanorc and a
-THEANO_FLAGS value; inside the stack, with only that file (THEANORC=file, no THEANO_FLAGS) or only
-that variable (THEANO_FLAGS=value, an empty THEANORC), `import theano` must report every generated
-flag back, including values carrying ',' and '#', which Theano's shlex-based parser would split or cut
-off if they were not quoted right. Without a GPU Theano falls back to the CPU but theano.config.device
-still reads what was asked (theano/sandbox/cuda/__init__.py), so the device check holds on CPU-only machines too.
+For Theano 0.8 (stacks theano08 and theano08-py27: Python 3.6 and 2.7) and 1.0 (stack theano10) the
+real CLI generates a .theanorc and a THEANO_FLAGS value; inside the stack, with only that file
+(THEANORC=file, no THEANO_FLAGS) or only that variable (THEANO_FLAGS=value, an empty THEANORC),
+`import theano` must report every generated flag back, including values carrying ',' and '#', which
+Theano's shlex-based parser would split or cut off if they were not quoted right. Without a GPU Theano
+falls back to the CPU but theano.config.device still reads what was asked
+(theano/sandbox/cuda/__init__.py), so the device check holds on CPU-only machines too.
 """
 
 import json
@@ -15,7 +16,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-STACKS = [("theano08", "0.8", "gpu", "lib.cnmem"), ("theano10", "1.0", "cuda", "gpuarray.preallocate")]
+# theano08-py27: the same Theano 0.8 on Python 2.7, whose own ConfigParser reads a .theanorc differently
+# (no strict mode, ';' inline comments stripped); the generated texts must hold there too.
+STACKS = [("theano08", "0.8", "gpu", "lib.cnmem"), ("theano10", "1.0", "cuda", "gpuarray.preallocate"),
+          ("theano08-py27", "0.8", "gpu", "lib.cnmem")]
 
 READ_BACK = """
 import json, sys, theano
@@ -95,3 +99,22 @@ def test_commas_and_hashes_survive(cli, stack_run, tmp_path, name, theano, devic
     assert got["gcc.cxxflags"] == cxxflags
     # Nothing after the '#' was lost: the flags generated after it still arrive.
     assert (got["device"], got["floatX"], got[memory_flag]) == (device, "float32", 0.8)
+
+
+def test_python2_parser_specifics(cli, stack_run, tmp_path):
+    """Python 2's ConfigParser strips a ' ;' comment from a value: the tool refuses such a value for a
+    .theanorc and passes it through THEANO_FLAGS intact; a '%' is doubled in the file and read back single."""
+    name = "theano08-py27"
+    compiledir = ("--set", "base_compiledir=" + str(tmp_path / "compiledir"))
+    percent = "-O2 -DRATE=50%"
+    text = generate(cli, "0.8", "theanorc", "--set", "gcc.cxxflags=" + percent, *compiledir)
+    assert "-DRATE=50%%" in text
+    assert read_back(stack_run, name, ["gcc.cxxflags"], "theanorc", text, tmp_path)["gcc.cxxflags"] == percent
+    comment = "-O2 ;-DX=1"
+    refused = cli("config", "--theano", "0.8", "--set", "gcc.cxxflags=" + comment, timeout=120)
+    assert refused.returncode == 2 and "inline comment for Python 2" in refused.stderr
+    flags = flags_value(generate(cli, "0.8", "flags", "--set", "gcc.cxxflags=" + comment, *compiledir))
+    assert read_back(stack_run, name, ["gcc.cxxflags"], "flags", flags, tmp_path)["gcc.cxxflags"] == comment
+    # Why: written into a .theanorc anyway, Python 2 reads only what comes before the ' ;'.
+    raw = "[global]\nbase_compiledir = %s\n\n[gcc]\ncxxflags = %s\n" % (tmp_path / "compiledir", comment)
+    assert read_back(stack_run, name, ["gcc.cxxflags"], "theanorc", raw, tmp_path)["gcc.cxxflags"] == "-O2"

@@ -1,8 +1,9 @@
 """The project's tox.ini for real: from a fresh copy of the tree and a fresh venv with only `pip install tox`.
 
-`tox -l` lists the stack and host envs; `tox -e theano08` and `tox -e theano10` build the pinned
-stacks (tox provisions the older tox/virtualenv pair that can still make Python 3.6 envs; pyenv
-provides the interpreters) and pass the child-side tests inside them. Then the tox envs are used as
+`tox -l` lists the stack and host envs; `tox -e theano08`, `-e theano10` and `-e theano08-py27`
+build the pinned stacks (tox provisions the older tox/virtualenv pair that can still make Python 3.6
+and 2.7 envs; pyenv provides the interpreters) and pass the child-side tests inside them, with the
+env's own python (2.7 for theano08-py27). Then the tox envs are used as
 theanogpu stacks: `--stack tox:ENV` in doctor and compare, and the env's plain path in compare.
 """
 
@@ -14,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from theanogpu import stacks
 
 pytestmark = pytest.mark.slow
 
@@ -74,34 +77,47 @@ def test_tox_lists_stack_and_host_envs(checkout):
     proc = tox(checkout, "-l", timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     listed = proc.stdout.split()
-    for name in ("theano08", "theano09", "theano10", "keras3-torch", "py38", "py311", "slow"):
+    for name in ("theano08", "theano09", "theano10", "theano08-py27", "keras3-torch", "py38", "py311", "slow"):
         assert name in listed, proc.stdout
 
 
-@pytest.mark.parametrize("env_name, python", [("theano08", "3.6"), ("theano10", "3.8")])
+def shared_compiledir(env_name):
+    """--compiledir for the child tests of theano08-py27: its built-in stack's compile cache.
+
+    One tiny epoch of the example compiles Theano's C code for minutes on two cores; test_py27_stack.py
+    compiled the same model (same Python, Theano and NumPy) into that cache already, so the env reuses it.
+    """
+    if env_name != "theano08-py27":
+        return []
+    return ["--", "--compiledir", str(stacks.get_stack(env_name).compiledir())]
+
+
+@pytest.mark.parametrize("env_name, python", [("theano08", "3.6"), ("theano10", "3.8"), ("theano08-py27", "2.7")])
 def test_stack_env_passes_its_child_tests(checkout, env_name, python):
-    proc = tox(checkout, "-e", env_name)
+    proc = tox(checkout, "-e", env_name, *shared_compiledir(env_name))
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]
     assert "0 failed" in output and "PASS probe" in output, output[-6000:]
-    assert "PASS config" in output and "PASS pins" in output
+    assert "PASS config" in output and "PASS pins" in output and "PASS example" in output
     assert "Python %s." % python in output
     env_dir = checkout[0] / ".tox" / env_name
     assert (env_dir / "bin" / "python").exists()
 
 
-def test_tox_env_is_a_stack_for_doctor(checkout):
+@pytest.mark.parametrize("env_name, python", [("theano08", "3.6"), ("theano08-py27", "2.7")])
+def test_tox_env_is_a_stack_for_doctor(checkout, env_name, python):
     tree = checkout[0]
-    if not (tree / ".tox" / "theano08").is_dir():
-        pytest.skip("tox -e theano08 did not run")
-    path = theanogpu(tree, "stack", "path", "tox:theano08", timeout=120)
-    assert path.returncode == 0 and path.stdout.strip() == str(tree / ".tox" / "theano08"), path.stderr
-    proc = theanogpu(tree, "doctor", "--stack", "tox:theano08", "--format", "json")
+    if not (tree / ".tox" / env_name).is_dir():
+        pytest.skip("tox -e %s did not run" % env_name)
+    path = theanogpu(tree, "stack", "path", "tox:" + env_name, timeout=120)
+    assert path.returncode == 0 and path.stdout.strip() == str(tree / ".tox" / env_name), path.stderr
+    proc = theanogpu(tree, "doctor", "--stack", "tox:" + env_name, "--format", "json")
     assert proc.returncode in (0, 1), proc.stderr
     (entry,) = json.loads(proc.stdout)["stacks"]
-    assert entry["stack"] == "tox:theano08"
+    assert entry["stack"] == "tox:" + env_name
     assert entry["probe"]["packages"]["theano"]["version"] == "0.8.2"
-    assert entry["probe"]["python"]["prefix"] == str(tree / ".tox" / "theano08")
+    assert entry["probe"]["python"]["prefix"] == str(tree / ".tox" / env_name)
+    assert entry["probe"]["python"]["version"].startswith(python + ".")
 
 
 def test_compare_runs_in_the_tox_env_and_in_its_plain_path(checkout, tmp_path):

@@ -32,7 +32,8 @@ def test_child_code_compiles_on_old_pythons():
     """Code run inside old stacks must stay Python 2.7/3.6 syntax: compile it with those interpreters."""
     from theanogpu.stacks.interpreters import find_interpreter
 
-    sources = sorted((ROOT / "theanogpu" / "child").glob("*.py")) + sorted((ROOT / "examples").glob("*.py"))
+    sources = sorted((ROOT / "theanogpu" / "child").glob("*.py")) + sorted((ROOT / "examples").glob("*.py")) \
+        + sorted((ROOT / "tests" / "child").glob("*.py"))
     checked = 0
     for version in ("2.7", "3.6"):
         try:

@@ -1,5 +1,6 @@
 """Stack specs, user stack files, interpreter discovery and stack states (no pip, no network)."""
 
+import hashlib
 import json
 import os
 import sys
@@ -10,6 +11,7 @@ import pytest
 from theanogpu import stacks
 from theanogpu.errors import UserError
 from theanogpu.resources import stacks_dir
+from theanogpu.stacks import creators
 from theanogpu.stacks.build import MARKER
 from theanogpu.stacks.interpreters import _pyenv_candidates, find_interpreter, parse_version_request
 
@@ -37,6 +39,11 @@ def test_builtin_stacks_are_the_contract(home):
     # pip >= 22 does not run on Python 3.6: the 3.6 stacks must install 21.3.1 before anything else.
     assert "pip==21.3.1" in t08.pip and "pip==21.3.1" in t09.pip
     assert t08.key_packages() == "theano==0.8.2 keras==1.2.2 numpy==1.16.6"
+    # The Python 2.7 twin of theano08: same pins, the last pip for 2.7, made by a virtualenv that can.
+    py27 = specs["theano08-py27"]
+    assert py27.python == "2.7" and py27.pins() == t08.pins()
+    assert py27.pip == ("pip==20.3.4", "wheel==0.37.1") and py27.virtualenv == "virtualenv<20.22"
+    assert not t08.virtualenv  # Python 3.6 has venv
     # The modern stacks name their framework too, not just keras.
     assert stacks.get_stack("keras3-jax").spec.key_packages() == "keras>=3 jax==0.10.2"
     assert stacks.get_stack("keras3-tf").spec.key_packages() == "keras>=3 tensorflow-cpu==2.21.0"
@@ -46,7 +53,7 @@ def test_requirement_files_are_plain_pip_requirements_for_tox():
     """tox reads them with `deps = -r templates/stacks/NAME.txt`: only comments and requirement lines."""
     import re
 
-    for name in ("theano08", "theano09", "theano10"):
+    for name in ("theano08", "theano09", "theano10", "theano08-py27"):
         text = (stacks_dir() / (name + ".txt")).read_text()
         for line in text.splitlines():
             if line.strip() and not line.startswith("#"):
@@ -59,6 +66,40 @@ def test_spec_hash_follows_the_pins(home):
     changed = stacks.StackSpec(spec.name, spec.python, spec.requirements[:-1] + ("h5py==2.9",), spec.pip)
     assert changed.spec_hash() != spec.spec_hash()
     assert stacks.StackSpec(spec.name, "3.7", spec.requirements, spec.pip).spec_hash() != spec.spec_hash()
+    other_creator = stacks.StackSpec(spec.name, spec.python, spec.requirements, spec.pip, virtualenv="virtualenv<21")
+    assert other_creator.spec_hash() != spec.spec_hash()
+
+
+def test_spec_hash_without_virtualenv_is_what_it_was_before_the_key(home):
+    """Stacks built before `virtualenv =` existed must stay "built", not turn "outdated"."""
+    spec = stacks.get_stack("theano10").spec
+    before = json.dumps({"python": spec.python, "pip": list(spec.pip), "requirements": list(spec.requirements),
+                         "env": [list(kv) for kv in spec.env]}, sort_keys=True)
+    assert spec.spec_hash() == hashlib.sha256(before.encode("utf-8")).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("written, read", [
+    ("virtualenv<20.22", "virtualenv<20.22"),
+    ("virtualenv < 20.22", "virtualenv<20.22"),
+    ("virtualenv==20.21.1", "virtualenv==20.21.1"),
+    ("virtualenv>=20.0, <20.22", "virtualenv>=20.0,<20.22"),
+    ("virtualenv", "virtualenv"),
+])
+def test_virtualenv_key(tmp_path, monkeypatch, home, written, read):
+    write_user_stacks(tmp_path, monkeypatch, "[old]\npython = 2.7\nvirtualenv = %s\nrequirements = six\n" % written)
+    assert stacks.load_specs()["old"].virtualenv == read
+
+
+@pytest.mark.parametrize("version, key, creator", [
+    ((2, 7, 18), "", "virtualenv<20.22"),  # no venv module: virtualenv whatever stacks.ini says
+    ((2, 7, 18), "virtualenv==20.21.1", "virtualenv==20.21.1"),
+    ((3, 3, 7), "", "virtualenv<20.22"),  # venv, but no ensurepip to put pip in it
+    ((3, 6, 15), "", None),
+    ((3, 11, 7), "virtualenv<20.22", "virtualenv<20.22"),  # asked for on a Python that has venv
+])
+def test_what_creates_the_environment(version, key, creator):
+    spec = stacks.StackSpec("s", "%d.%d" % version[:2], ("six",), virtualenv=key)
+    assert creators.virtualenv_requirement(spec, version) == creator
 
 
 def test_user_stacks_inline_file_and_override(tmp_path, monkeypatch, home):
@@ -94,6 +135,9 @@ requirements = theano==1.0.4
     ("[bad name]\npython = 3.6\nrequirements = x\n", "bad stack name"),
     ("[s]\npython = 3.6\nrequirements = missing.txt\n", "cannot read requirements file"),
     ("[s]\npython = 3.6\nrequirements = x\nenv = NOVALUE\n", "not KEY=VALUE"),
+    ("[s]\npython = 2.7\nrequirements = x\nvirtualenv = pip<21\n", "not a virtualenv requirement"),
+    ("[s]\npython = 2.7\nrequirements = x\nvirtualenv = virtualenv<<20\n", "not a virtualenv requirement"),
+    ("[s]\npython = 2.7\nrequirements = x\nvirtualenv = virtualenv<20.22 pip\n", "not a virtualenv requirement"),
     ("python = 3.6\n", "cannot read stacks file"),
 ])
 def test_bad_user_stacks_are_one_clear_line(tmp_path, monkeypatch, home, text, words):

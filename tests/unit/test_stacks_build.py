@@ -24,14 +24,14 @@ CURRENT = "%d.%d" % sys.version_info[:2]
 pytestmark = pytest.mark.slow
 
 
-def make_wheel(directory, name, version):
-    """A minimal valid pure-Python wheel."""
+def make_wheel(directory, name, version, tag="py3-none-any"):
+    """A minimal valid pure-Python wheel (tag py2.py3-none-any installs on Python 2.7 too)."""
     files = {
         "%s/__init__.py" % name: "__version__ = %r\n" % version,
         "%s-%s.dist-info/METADATA" % (name, version): "Metadata-Version: 2.1\nName: %s\nVersion: %s\n"
                                                       % (name, version),
         "%s-%s.dist-info/WHEEL" % (name, version): "Wheel-Version: 1.0\nGenerator: test\n"
-                                                   "Root-Is-Purelib: true\nTag: py3-none-any\n",
+                                                   "Root-Is-Purelib: true\nTag: %s\n" % tag,
     }
     record = "%s-%s.dist-info/RECORD" % (name, version)
     lines = []
@@ -39,7 +39,7 @@ def make_wheel(directory, name, version):
         digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
         lines.append("%s,sha256=%s,%d" % (path, digest, len(text.encode())))
     files[record] = "\n".join(lines + [record + ",,"]) + "\n"
-    wheel = directory / ("%s-%s-py3-none-any.whl" % (name, version))
+    wheel = directory / ("%s-%s-%s.whl" % (name, version, tag))
     with zipfile.ZipFile(str(wheel), "w") as archive:
         for path, text in files.items():
             archive.writestr(path, text)

@@ -28,10 +28,11 @@ def test_list_shows_every_builtin(env, tmp_path):
     assert lines[1].split() == ["theano08", "3.6", "theano==0.8.2", "keras==1.2.2", "numpy==1.16.6", "not",
                                 "built"]
     assert lines[3].split()[:3] == ["theano10", "3.8", "theano==1.0.5"]
+    assert lines[4].split()[:3] == ["theano08-py27", "2.7", "theano==0.8.2"]
     assert str(tmp_path / "cache" / "stacks") in proc.stdout
     rows = json.loads(stack(env, "list", "--format=json").stdout)
-    assert [row["name"] for row in rows] == ["theano08", "theano09", "theano10", "keras3-torch", "keras3-jax",
-                                             "keras3-tf"]
+    assert [row["name"] for row in rows] == ["theano08", "theano09", "theano10", "theano08-py27", "keras3-torch",
+                                             "keras3-jax", "keras3-tf"]
     assert {row["state"] for row in rows} == {"not built"}
 
 

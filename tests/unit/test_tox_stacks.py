@@ -24,7 +24,7 @@ from theanogpu.stacks import toxini
 from theanogpu.stacks.specs import requirement_lines
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK_ENVS = ("theano08", "theano09", "theano10", "keras3-torch", "keras3-jax", "keras3-tf")
+STACK_ENVS = ("theano08", "theano09", "theano10", "theano08-py27", "keras3-torch", "keras3-jax", "keras3-tf")
 HOST_ENVS = ("py38", "py39", "py310", "py311", "py312", "slow")
 
 
@@ -77,6 +77,11 @@ def test_tox_env_installs_the_builtin_stack_pins(home, name):
     # pyenv shims run only activated versions: the env activates exactly the stack's Python.
     assert set_env["PYENV_VERSION"] == spec.python
     assert config.stack_env(name, {}) == spec.env
+    # Python 2.7 has no -I (isolated mode came with 3.4): pip must be run without it there.
+    install = section.get("install_command", tox["testenv"]["install_command"]).strip()
+    if install == "{[stack]install_command}":
+        install = tox["stack"]["install_command"].strip()
+    assert install.startswith("python -I -m pip install") != spec.python.startswith("2.")
 
 
 def test_stack_envs_run_the_child_tests():
@@ -127,6 +132,7 @@ def test_child_runner_reads_the_same_stack_spec(home):
     assert child.theano_dialect(child.read_stack("theano08")) == "0.8"
     assert child.theano_dialect(child.read_stack("theano09")) == "0.9"
     assert child.theano_dialect(child.read_stack("theano10")) == "1.0"
+    assert child.theano_dialect(child.read_stack("theano08-py27")) == "0.8"
     assert child.theano_dialect(child.read_stack("keras3-torch")) is None
     assert child.theano_dialect(child.read_stack("keras3-jax")) is None
     assert child.theano_dialect(child.read_stack("keras3-tf")) is None

@@ -14,8 +14,8 @@ Options:
                       and gpu-cnmem variants of templates/default.ini)
   --variant=SPEC      Add a variant: NAME:key=value,key=value (values quoted as in THEANO_FLAGS).
   --stack=NAME        Where to run: a built-in stack (theano08, theano09, theano10,
-                      keras3-torch, keras3-jax, keras3-tf), one of yours, a path to a python
-                      or a venv, or tox:ENV. Repeatable. (default: the current
+                      theano08-py27, keras3-torch, keras3-jax, keras3-tf), one of yours, a path
+                      to a python or a venv, or tox:ENV. Repeatable. (default: the current
                       python if it imports Theano, else theano10, built first if needed)
   --script=PATH       Training script (default: the bundled examples/cifar10_cnn.py).
   --epochs=N          Epochs per run (passed to the script as --epochs N).

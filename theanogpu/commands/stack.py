@@ -11,6 +11,7 @@ Built-in stacks:
   theano08  Python 3.6, Theano 0.8.2, Keras 1.2.2, NumPy 1.16.6 (old backend: device=gpu, lib.cnmem)
   theano09  Python 3.6, Theano 0.9.0, Keras 2.0.8, NumPy 1.16.6 (device=gpu or device=cuda)
   theano10  Python 3.8, Theano 1.0.5, Keras 2.3.1, NumPy 1.19.5 (device=cuda, gpuarray.preallocate)
+  theano08-py27  Python 2.7, as theano08 (made with a virtualenv<20.22 that theanogpu installs itself)
   Add your own in ~/.config/theanogpu/stacks.ini (or the file named by $THEANOGPU_STACKS), e.g.
     [mystack]
     python = 3.7                 # or /path/to/python
@@ -21,7 +22,7 @@ Built-in stacks:
 Commands:
   list      every stack: its Python, key packages and state (built, not built, broken, outdated)
   create    build the stacks, or reuse them when already built from the same pins ("up to date").
-            Needs the stack's Python (pyenv install 3.6.15 / 3.8.18, or your OS packages).
+            Needs the stack's Python (pyenv install 3.6.15 / 3.8.18 / 2.7.18, or your OS packages).
             An interrupted build is detected and rebuilt; changed pins are rebuilt.
   path      print the stack's virtual environment directory (its interpreter is bin/python in it);
             exit 1 if it is not built

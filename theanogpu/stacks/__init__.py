@@ -19,7 +19,6 @@ Public interface (what the commands use):
 """
 
 from theanogpu.stacks import doctor_checks
-from theanogpu.stacks.build import Progress, pip_step
 from theanogpu.stacks.inside import python_facts, run_probe
 from theanogpu.stacks.interpreters import find_interpreter
 from theanogpu.stacks.kinds import EnsureResult, ExistingEnv, PinnedStack, Stack, StackState, ToxEnv
@@ -35,6 +34,7 @@ from theanogpu.stacks.resolve import (
     tox_env_dir,
 )
 from theanogpu.stacks.specs import StackSpec, load_specs, parse_stacks_ini, user_stacks_file
+from theanogpu.stacks.steps import Progress, pip_step
 from theanogpu.stacks.target import StackTarget, stack_backend
 
 __all__ = [

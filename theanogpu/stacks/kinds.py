@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from theanogpu.errors import UserError
-from theanogpu.stacks import build, interpreters, locations
+from theanogpu.stacks import build, interpreters, locations, steps
 from theanogpu.stacks.specs import StackSpec
 
 Env = Tuple[Tuple[str, str], ...]
@@ -69,7 +69,7 @@ class Stack:
         """Where it stands, from the file system only (fast: runs nothing)."""
         raise NotImplementedError
 
-    def ensure(self, progress: Optional[build.Progress] = None, force: bool = False) -> EnsureResult:
+    def ensure(self, progress: Optional[steps.Progress] = None, force: bool = False) -> EnsureResult:
         """Make it usable (build it if the tool owns it) and return where its python is."""
         raise NotImplementedError
 
@@ -122,33 +122,29 @@ class PinnedStack(Stack):
                               venv, marker)
         return StackState("built", "", venv, marker)
 
-    def ensure(self, progress: Optional[build.Progress] = None, force: bool = False) -> EnsureResult:
+    def ensure(self, progress: Optional[steps.Progress] = None, force: bool = False) -> EnsureResult:
         """Build the stack unless an intact build of this exact spec exists; say what was done."""
-        say: build.Progress = progress or (lambda message: None)
+        say: steps.Progress = progress or (lambda message: None)
         started = time.monotonic()
         venv = self.venv
-        with build.locked(self._lock, say, self.name):
+        with steps.locked(self._lock, say, self.name):
             state = self.state()
-            if state.state == "built" and not force and build.runs(self.python):
+            if state.state == "built" and not force and steps.runs(self.python):
                 say("%s: up to date" % self.name)
                 return EnsureResult(venv, self.python, False, time.monotonic() - started)
             base = interpreters.find_interpreter(self.spec.python, "for stack %s" % self.name)
             version, _ = interpreters.interpreter_info(str(base)) or ((0, 0, 0), base)
-            if version < (3, 3, 0):
-                raise UserError("stack %s: Python %d.%d has no venv module; create an environment yourself "
-                                "(virtualenv -p %s DIR && DIR/bin/pip install ...) and pass DIR as the stack"
-                                % ((self.name,) + version[:2] + (base,)))
             if state.state != "not built":
                 say("%s: rebuilding (%s)" % (self.name, state.state if not force else "forced"))
-            build.discard(venv)
+            steps.discard(venv)
             build.build_venv(self.spec, venv, base, version, self.build_log, say)
             return EnsureResult(venv, self.python, True, time.monotonic() - started, self.build_log)
 
     def remove(self) -> bool:
         """Delete the built venv and its build log. False if there was nothing to remove."""
-        with build.locked(self._lock, lambda message: None, self.name):
+        with steps.locked(self._lock, lambda message: None, self.name):
             existed = self.venv.exists() or self.venv.is_symlink()
-            build.discard(self.venv)
+            steps.discard(self.venv)
             if self.build_log.exists():
                 self.build_log.unlink()
         return existed
@@ -189,7 +185,7 @@ class ExistingEnv(Stack):
             return StackState("external", "used as is", self.path)
         return StackState("broken", "%s is gone" % self._python, self.path)
 
-    def ensure(self, progress: Optional[build.Progress] = None, force: bool = False) -> EnsureResult:
+    def ensure(self, progress: Optional[steps.Progress] = None, force: bool = False) -> EnsureResult:
         # Cached: resolving the stack already ran it once; the user's environment is not rebuilt here.
         if interpreters.interpreter_info(str(self._python)) is None:
             raise UserError("stack %s: %s does not run" % (self.name, self._python))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 from theanogpu.errors import UserError
-from theanogpu.stacks import build, inside, interpreters, toxini
+from theanogpu.stacks import inside, interpreters, steps, toxini
 from theanogpu.stacks.kinds import ExistingEnv, PinnedStack, Stack, ToxEnv
 from theanogpu.stacks.locations import stack_python
 from theanogpu.stacks.specs import load_specs
@@ -148,7 +148,7 @@ def default_stack_names() -> List[str]:
 
 
 def resolve_targets(names: List[str], build_missing: bool, need_blas: bool = False,
-                    progress: Optional[build.Progress] = None) -> List[StackTarget]:
+                    progress: Optional[steps.Progress] = None) -> List[StackTarget]:
     """The stacks *names* stand for, each resolved once: built (when *build_missing*) and inspected.
 
     Every name is checked before anything is built, so a typo in the last one costs no build. BLAS is

@@ -20,7 +20,10 @@ from theanogpu.stacks import interpreters
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _REQ_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
-_KEYS = ("python", "requirements", "pip", "env", "description")
+_KEYS = ("python", "requirements", "pip", "virtualenv", "env", "description")
+# `virtualenv = virtualenv<20.22`: the name, then comma-separated PEP 440 specifiers (spaces allowed).
+_SPECIFIER = r"(?:===?|~=|!=|<=|>=|<|>)\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?(?:\.\*)?"
+_VIRTUALENV_RE = re.compile(r"^virtualenv(?:%s(?:,%s)*)?$" % (_SPECIFIER, _SPECIFIER), re.I)
 
 
 @dataclass(frozen=True)
@@ -31,15 +34,20 @@ class StackSpec:
     python: str  # "3.6", "3.6.15", or a path to an interpreter
     requirements: Tuple[str, ...] = ()
     pip: Tuple[str, ...] = ()  # installed first, e.g. a pip that still runs on old Pythons
+    # The virtualenv release that creates the environment instead of `python -m venv` ("": venv,
+    # unless the interpreter has no venv module; see creators.py).
+    virtualenv: str = ""
     env: Tuple[Tuple[str, str], ...] = ()  # set whenever the stack runs (KERAS_BACKEND for Keras 3)
     description: str = ""
     source: str = ""  # where the spec was defined, for messages
 
     def spec_hash(self) -> str:
         """Changes whenever a rebuild is needed (interpreter line, bootstrap, pins, env)."""
-        payload = json.dumps({"python": self.python, "pip": list(self.pip),
-                              "requirements": list(self.requirements), "env": [list(kv) for kv in self.env]},
-                             sort_keys=True)
+        fields: Dict[str, object] = {"python": self.python, "pip": list(self.pip),
+                                     "requirements": list(self.requirements), "env": [list(kv) for kv in self.env]}
+        if self.virtualenv:  # only when set: the stacks built before this key existed stay up to date
+            fields["virtualenv"] = self.virtualenv
+        payload = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
     def pins(self) -> Dict[str, str]:
@@ -87,6 +95,16 @@ def _requirements(raw: str, where: str, read_file: Callable[[str], str]) -> List
     return tokens
 
 
+def _virtualenv(raw: str, where: str) -> str:
+    """``virtualenv<20.22`` from ``virtualenv = virtualenv < 20.22``; "" when not set."""
+    requirement = "".join(raw.split())
+    if requirement and not _VIRTUALENV_RE.match(requirement):
+        raise UserError("%s: virtualenv = %r is not a virtualenv requirement; write e.g. virtualenv<20.22 (the "
+                        "last releases that create Python 2.7/3.6 environments) or virtualenv==20.21.1"
+                        % (where, raw.strip()))
+    return requirement
+
+
 def parse_stacks_ini(text: str, source: str, read_file: Callable[[str], str]) -> Dict[str, StackSpec]:
     """Parse a stacks.ini (pure but for *read_file*, which returns a requirements file's text).
 
@@ -127,7 +145,8 @@ def parse_stacks_ini(text: str, source: str, read_file: Callable[[str], str]) ->
                 raise UserError("%s: env item %r is not KEY=VALUE" % (where, item))
             env.append((key, value))
         specs[name] = StackSpec(name=name, python=python, requirements=tuple(requirements),
-                                pip=tuple(_split_inline(section.get("pip", ""))), env=tuple(env),
+                                pip=tuple(_split_inline(section.get("pip", ""))),
+                                virtualenv=_virtualenv(section.get("virtualenv", ""), where), env=tuple(env),
                                 description=section.get("description", "").strip(), source=source)
     return specs
 

@@ -164,6 +164,9 @@ class ReportRowDoc(TypedDict):
     logs: List[str]
     speedup_significant: Optional[bool]  # False: inside the two rows' measured spread; None: can't tell
     measured_speedup: Optional[float]  # the ratio as measured, also for a fallback (CPU vs CPU)
+    script_seconds: Optional[float]  # the loop time the script printed itself (median of repeats)
+    wall_seconds: Optional[float]  # the run's wall time (median of repeats)
+    measured_seconds: Optional[float]  # the report's measure for this row (Report.measure): what speedups use
     speedup_low: Optional[float]  # the speedup's 95 % interval, from both rows' throughputs
     speedup_high: Optional[float]
     seconds_per_epoch_source: Optional[str]  # epochs | projected (from the steady-state throughput)
@@ -182,6 +185,7 @@ class Fastest(TypedDict):
     host: str
     clear_of: Optional[bool]
     seconds_per_epoch: Optional[float]
+    seconds: Optional[float]  # in the report's measure
     speedup: Optional[float]
     vs_baseline: Optional[str]
     device_used: Optional[str]
@@ -192,6 +196,7 @@ class Fastest(TypedDict):
 class Report(TypedDict):
     baseline: Optional[str]
     baseline_index: Optional[int]
+    measure: str  # what speedups compare: epoch (s/epoch), loop (the script's own time) or wall
     rows: List[ReportRow]
     hosts: List[str]
     show_host: bool

@@ -216,7 +216,7 @@ def test_the_fastest_row_is_marked_and_summarised_against_the_baseline():
     assert fastest_names(report) == ["openmp"]
     assert all(row["fastest"] is False for row in report["rows"] if row["name"] != "openmp")
     assert report["fastest"] == {
-        "name": "openmp", "stack": "theano10", "host": "lab1", "seconds_per_epoch": 1.525,
+        "name": "openmp", "stack": "theano10", "host": "lab1", "seconds_per_epoch": 1.525, "seconds": 1.525,
         "speedup": pytest.approx(1.9 / 1.525), "vs_baseline": "cpu@theano10", "device_used": "cpu",
         "fallback": False, "indexes": [1], "clear_of": True}
 
@@ -304,7 +304,7 @@ def test_a_win_inside_the_noise_is_not_a_clear_winner():
 
     def row(seconds, low=None, high=None):
         spread = {"min": low, "max": high} if low is not None else None
-        return {"status": "ok", "seconds_per_epoch": seconds, "spread": spread}
+        return {"status": "ok", "seconds_per_epoch": seconds, "measured_seconds": seconds, "spread": spread}
 
     assert clear_of([row(2.0, 1.9, 2.1), row(2.1, 2.0, 2.2)], [0]) is False
     assert clear_of([row(2.0, 1.9, 2.0), row(3.0, 2.9, 3.1)], [0]) is True
@@ -334,3 +334,40 @@ def test_a_fallback_has_no_gpu_speedup_only_a_cpu_vs_cpu_ratio():
     text = render(report, "text")
     assert "1.03x vs cpu@theano08 is CPU vs CPU" in " ".join(text.split())
     assert json.loads(render(report, "json"))["rows"][1]["speedup"] is None
+
+
+def loop_run(variant, script=None, wall=None, used="cpu", status="ok"):
+    parsed = {"device_used": used, "epochs": [], "script_seconds": script, "fallback": False}
+    entry = {"variant": variant, "stack": "theano10", "repeat": 1, "status": status, "origin": "lab1",
+             "flags": {"device": used}, "parsed": parsed}
+    if wall is not None:
+        entry["wall_seconds"] = wall
+    return entry
+
+
+def test_runs_without_epochs_are_compared_on_the_loop_time_they_printed():
+    report = model.build([loop_run("cpu", script=2.6, wall=9.0), loop_run("gpu", script=0.26, wall=5.0, used="gpu")])
+    assert report["measure"] == "loop"
+    cpu, gpu = report["rows"]
+    assert gpu["speedup"] == pytest.approx(10.0) and cpu["script_seconds"] == 2.6 and gpu["wall_seconds"] == 5.0
+    text = " ".join(render(report, "text").split())
+    assert "speedup by the loop time the scripts printed" in text and "no CPU run" not in text
+    assert "loop s" in render(report, "markdown") and "wall s" in render(report, "markdown")
+
+
+def test_without_a_common_loop_time_the_wall_time_is_the_measure():
+    report = model.build([loop_run("cpu", script=2.6, wall=9.0), loop_run("gpu", wall=3.0, used="gpu")])
+    assert report["measure"] == "wall" and report["rows"][1]["speedup"] == pytest.approx(3.0)
+    assert "speedup by wall time" in " ".join(render(report, "text").split())
+
+
+def test_a_baseline_without_the_measure_says_so_once_and_truly():
+    runs = [run("cpu", [30, 30, 30], used="cpu"), run("gpu", [3, 3, 3])]
+    report = model.build(runs + [loop_run("loop")], baseline="loop")
+    assert report["notes"] == ["baseline loop@theano10 has no seconds per epoch: no speedups"]
+    only_gpu = model.build([run("gpu", [3, 3, 3])])
+    assert only_gpu["notes"] == ["no CPU run to compare with: no speedups (name one with --baseline)"]
+    untimed_cpu = model.build([run("gpu", [3, 3, 3]), run("cpu", [], used="cpu")])
+    assert untimed_cpu["measure"] == "epoch"
+    assert untimed_cpu["notes"] == ["no CPU run with seconds per epoch to compare with: no speedups (name one "
+                                    "with --baseline)"]

@@ -311,6 +311,7 @@ def test_json_marks_the_winner_and_keeps_the_contract():
     doc = json.loads(render(cpu_tuning(), "json"))
     assert [row["fastest"] for row in doc["rows"]] == [False, True, False, False]
     assert doc["fastest"] == {"name": "openmp", "stack": "theano10", "host": "lab1", "seconds_per_epoch": 1.525,
+                              "seconds": 1.525,
                               "speedup": 1.25, "vs_baseline": "cpu@theano10", "device_used": "cpu",
                               "fallback": False, "indexes": [1], "clear_of": True}
     assert doc["baseline"] == "cpu" and doc["rows"][1]["speedup"] == 1.25  # what was there stays

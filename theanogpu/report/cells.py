@@ -3,7 +3,7 @@
 from typing import List, Optional, Tuple
 
 from theanogpu.records import Report, ReportRow, Spread
-from theanogpu.report.model import origin_label, row_name
+from theanogpu.report.model import MEASURES, origin_label, row_name
 
 # Shown instead of a cuDNN message longer than this; the message goes to the notes.
 CUDNN_CELL_MAX = 14
@@ -124,7 +124,7 @@ def bar_kind(report: Report, index: int) -> str:
 
 def bar_label(row: ReportRow, separator: str) -> str:
     """What a chart writes next to a row's bar: seconds, speedup, and what is special about the row."""
-    parts = ["%s s" % number(row["seconds_per_epoch"])]
+    parts = ["%s s" % number(row["measured_seconds"])]
     if row["speedup"] is not None:
         parts.append(speedup_cell(row))
     if row["fallback"]:
@@ -192,7 +192,7 @@ def fastest(report: Report) -> Optional[str]:
     rows = report["rows"]
     winners = [label(report, rows[index]) for index in summary["indexes"]]
     head = "fastest: " if len(winners) == 1 else "fastest (a tie): "
-    text = "%s%s at %s s/epoch" % (head, " and ".join(winners), number(summary["seconds_per_epoch"]))
+    text = "%s%s at %s %s" % (head, " and ".join(winners), number(summary.get("seconds")), unit(report))
     if report["baseline_index"] in summary["indexes"]:
         text += " (the baseline)"
     elif summary["speedup"] is not None and report["baseline_index"] is not None:
@@ -202,12 +202,19 @@ def fastest(report: Report) -> Optional[str]:
     return text
 
 
+def unit(report: Report) -> str:
+    """``s/epoch``, or ``s`` for a loop or wall time."""
+    return MEASURES[report.get("measure") or "epoch"][3]
+
+
 def legend(report: Report) -> str:
-    """One line: the baseline and what the numbers mean."""
+    """One line: the baseline, the measure and what the numbers mean."""
     index = report["baseline_index"]
-    if index is not None and report["rows"][index]["seconds_per_epoch"] is not None:
-        base = "speedup vs %s at %s s/epoch" % (label(report, report["rows"][index]),
-                                                number(report["rows"][index]["seconds_per_epoch"]))
+    measure = report.get("measure") or "epoch"
+    if index is not None and report["rows"][index]["measured_seconds"] is not None:
+        base = "speedup %svs %s at %s %s" % (
+            "" if measure == "epoch" else "by %s (not every run has epoch times) " % MEASURES[measure][2],
+            label(report, report["rows"][index]), number(report["rows"][index]["measured_seconds"]), unit(report))
     else:
         base = "no speedups (no baseline)"
     text = ("%s; s/epoch: median over completed epochs, first left out when 3+; "

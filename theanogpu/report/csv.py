@@ -26,6 +26,8 @@ SOURCES: Dict[str, Optional[Tuple[str, Optional[str]]]] = {
     "speedup_low": ("speedup_low", None), "speedup_high": ("speedup_high", None),
     "seconds_per_epoch_source": ("seconds_per_epoch_source", None), "throughput_rate": ("throughput", "rate"),
     "throughput_precision": ("throughput", "precision"),
+    "script_seconds": ("script_seconds", None), "wall_seconds": ("wall_seconds", None),
+    "measured_seconds": ("measured_seconds", None),
 }
 COLUMNS = tuple(SOURCES)
 assert all(source is None or source[0] in ROW_FIELDS for source in SOURCES.values())

@@ -9,7 +9,7 @@ from typing import Callable, List, Optional, Tuple
 
 from theanogpu.records import Report, ReportRow
 from theanogpu.report import cells
-from theanogpu.report.model import origin_label
+from theanogpu.report.model import MEASURES, origin_label
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 STYLE = """
@@ -41,7 +41,7 @@ def _short(text: str, limit: int) -> str:
 def chart(report: Report) -> str:
     """Inline SVG: one horizontal bar of seconds per epoch per row, labelled with the speedup."""
     rows = report["rows"]
-    longest = max((row["seconds_per_epoch"] or 0 for row in rows), default=0) or 1.0
+    longest = max((row["measured_seconds"] or 0 for row in rows), default=0) or 1.0
     height = len(rows) * (BAR_HEIGHT + BAR_GAP) + BAR_GAP + 20
     width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
     parts = ['<svg role="img" width="%d" height="%d" viewBox="0 0 %d %d">'
@@ -53,9 +53,9 @@ def chart(report: Report) -> str:
         label = cells.label(report, row)
         parts.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>'
                      % (LABEL_WIDTH - 8, middle, escape(_short(label, 34))))
-        seconds = row["seconds_per_epoch"]
+        seconds = row["measured_seconds"]
         if seconds is None:
-            parts.append('<text x="%d" y="%.1f" fill="%s">no epoch time (%s)</text>'
+            parts.append('<text x="%d" y="%.1f" fill="%s">no time (%s)</text>'
                          % (LABEL_WIDTH, middle, COLORS["alert"], escape(cells.status(row))))
             continue
         kind = cells.bar_kind(report, index)
@@ -64,8 +64,8 @@ def chart(report: Report) -> str:
         parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s</title></rect>'
                      % (LABEL_WIDTH, y, length, BAR_HEIGHT, COLORS[kind], escape(label), escape(value)))
         parts.append('<text x="%.1f" y="%.1f">%s</text>' % (LABEL_WIDTH + length + 6, middle, escape(value)))
-    parts.append('<text x="%d" y="%d" fill="#555">seconds per epoch (shorter is faster)</text>'
-                 % (LABEL_WIDTH, height - 6))
+    parts.append('<text x="%d" y="%d" fill="#555">%s (shorter is faster)</text>'
+                 % (LABEL_WIDTH, height - 6, escape(MEASURES[report.get("measure") or "epoch"][2])))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -85,12 +85,14 @@ def _table(report: Report) -> List[str]:
         ("runs", lambda r: str(r["repeats"]), any(r["repeats"] > 1 for r in rows)),
         ("s/epoch", lambda r: cells.number(r["seconds_per_epoch"]), True),
         ("spread", lambda r: cells.spread(r["spread"]), any(r["spread"] for r in rows)),
+        ("loop s", lambda r: cells.number(r["script_seconds"]), any(r["script_seconds"] is not None for r in rows)),
+        ("wall s", lambda r: cells.number(r["wall_seconds"]), any(r["wall_seconds"] is not None for r in rows)),
         ("speedup", lambda r: cells.speedup_cell(r), True),
         ("status", cells.status, True),
         ("fallback", lambda r: None if r["fallback"] is None else ("yes" if r["fallback"] else "no"), True),
     ]
     columns = [(header, cell) for header, cell, shown in candidates if shown]
-    numeric = {"epochs", "runs", "s/epoch", "spread", "speedup"}
+    numeric = {"epochs", "runs", "s/epoch", "spread", "speedup", "loop s", "wall s"}
     titles = {"asked": "device requested", "used": "device used"}
     lines = ['<div class="wide"><table id="report">', "<thead><tr>%s</tr></thead>" % "".join(
         '<th scope="col"%s>%s</th>' % (' title="%s"' % titles[h] if h in titles else "", escape(h))

@@ -38,11 +38,12 @@ def fastest_document(summary: Optional[Fastest]) -> Optional[Dict[str, Any]]:
     if not summary:
         return None
     return dict(summary, seconds_per_epoch=_round(summary["seconds_per_epoch"], 3),
-                speedup=_round(summary["speedup"], 2))
+                seconds=_round(summary["seconds"], 3), speedup=_round(summary["speedup"], 2))
 
 
 def document(report: Report) -> Dict[str, Any]:
     return {"baseline": report["baseline"], "baseline_index": report["baseline_index"],
+            "measure": report.get("measure"),
             "hosts": report["hosts"], "notes": report["notes"],
             "fastest": fastest_document(report.get("fastest")),
             "rows": [row_document(row) for row in report["rows"]]}

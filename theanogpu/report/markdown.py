@@ -5,7 +5,7 @@ from typing import List, Optional
 
 from theanogpu.records import Report
 from theanogpu.report import cells
-from theanogpu.report.model import origin_label
+from theanogpu.report.model import measure_value, origin_label
 
 
 def _escape(text: str) -> str:
@@ -20,10 +20,12 @@ def _fenced(details: List[str]) -> List[str]:
 def render(report: Report, color: bool = False, width: int = 80) -> str:
     if not report["rows"]:
         return "_No runs to report._\n"
+    times = [(header, measure) for header, measure in (("loop s", "loop"), ("wall s", "wall"))
+             if any(measure_value(row, measure) is not None for row in report["rows"])]
     headers = (["host"] if report["show_host"] else []) + [
-        "name", "stack", "device", "GPU", "CNMeM", "cuDNN", "epochs", "runs", "s/epoch", "spread", "speedup",
-        "status"]
-    right = {"epochs", "runs", "s/epoch", "spread", "speedup"}
+        "name", "stack", "device", "GPU", "CNMeM", "cuDNN", "epochs", "runs", "s/epoch", "spread"] + [
+        header for header, _ in times] + ["speedup", "status"]
+    right = {"epochs", "runs", "s/epoch", "spread", "speedup", "loop s", "wall s"}
     lines: List[str] = ["| " + " | ".join(headers) + " |",
                         "|" + "|".join("---:" if h in right else "---" for h in headers) + "|"]
     for index, row in enumerate(report["rows"]):
@@ -36,9 +38,9 @@ def render(report: Report, color: bool = False, width: int = 80) -> str:
         values += [
             name, row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
             cells.cudnn(row["cudnn"]), str(row["epochs"]), str(row["repeats"]),
-            cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"]),
-            cells.speedup_cell(row),
-            status]
+            cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"])]
+        values += [cells.number(measure_value(row, measure)) for _, measure in times]
+        values += [cells.speedup_cell(row), status]
         lines.append("| " + " | ".join(_escape(value or "-") for value in values) + " |")
     lines.append("")
     fastest = cells.fastest(report)

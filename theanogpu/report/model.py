@@ -18,6 +18,13 @@ from theanogpu.records import Fastest, ParseResult, Report, ReportRow, ResultsRe
 
 T = TypeVar("T")
 
+# What rows are compared on, best first: the first that every finished row has is the report's measure
+# (seconds, lower is faster). (row field, table header, words, unit)
+MEASURES = {
+    "epoch": ("seconds_per_epoch", "s/epoch", "seconds per epoch", "s/epoch"),
+    "loop": ("script_seconds", "loop s", "the loop time the scripts printed", "s"),
+    "wall": ("wall_seconds", "wall s", "wall time", "s"),
+}
 # Worst first: a row with repeats that ended differently shows the worst status.
 STATUS_ORDER = ("failed", "timeout", "interrupted", "fallback", "skipped", "ok")
 # Statuses of a finished, measured training that did what its variant asked: only these rows compete
@@ -62,16 +69,15 @@ def short_dir_labels(directories: Sequence[str]) -> Dict[str, str]:
 def run_from_log(parsed: ParseResult, log_name: LogName, origin: Optional[str] = None) -> RunEntry:
     """A run entry for a raw log: its name comes from the file stem, its status from what it holds."""
     name, stack, repeat = log_name
-    epochs = epoch_seconds(parsed)
-    run: RunEntry = {"variant": name, "stack": stack, "repeat": repeat, "status": "ok" if epochs else "failed",
+    # A log has no exit status: it failed only if it says so (an error, a traceback's exception).
+    problem = parsed.get("error") or parsed.get("last_exception")
+    run: RunEntry = {"variant": name, "stack": stack, "repeat": repeat, "status": "failed" if problem else "ok",
                      "parsed": parsed, "origin": origin, "log": parsed.get("source") or name}
     requested = requested_from_name(name)
     if requested:
         run["requested_device"] = requested
-    if not epochs:
-        problem = parsed.get("error") or parsed.get("last_exception")
-        run["error"] = (problem.splitlines() if isinstance(problem, str) else []) + [
-            "no completed epoch in the log"]
+    if problem:
+        run["error"] = problem.splitlines() + ([] if epoch_seconds(parsed) else ["no completed epoch in the log"])
     return run
 
 
@@ -224,6 +230,8 @@ def _row(group: List[_Facts]) -> ReportRow:
             notes.append("stopped early: its speed was known within +-%.1f %%" % (estimate["precision"] * 100)
                          if estimate else "stopped early: epoch times were stable")
             break
+    if not any(facts.seconds or facts.projected for facts in group) and status in ("ok", "fallback"):
+        notes.append("no completed epoch in the log")
     projected = [facts for facts in group if facts.projected]
     if projected and estimate:
         notes.append("s/epoch projected from %d updates over %.1f s of steady training (+-%.1f %%)"
@@ -245,6 +253,9 @@ def _row(group: List[_Facts]) -> ReportRow:
         "cudnn": _cudnn(_first(p.get("cudnn") for p in parsed)),
         "epochs": max((len(facts.seconds) for facts in group), default=0),
         "seconds_per_epoch": statistics.median(medians) if medians else None,
+        "script_seconds": _median(_number(facts.parsed.get("script_seconds")) for facts in group),
+        "wall_seconds": _median(_wall(facts) for facts in group),
+        "measured_seconds": None,
         "spread": spread,
         "warmup_seconds": statistics.median(warmups) if warmups else None,
         "speedup": None,
@@ -267,6 +278,42 @@ def _row(group: List[_Facts]) -> ReportRow:
     }
 
 
+def _number(value: object) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _median(values: Iterable[Optional[float]]) -> Optional[float]:
+    found = [value for value in values if value is not None]
+    return statistics.median(found) if found else None
+
+
+def _wall(facts: _Facts) -> Optional[float]:
+    """The run's wall time: as compare measured it, else the last timestamp of its log (a skipped run
+    never ran: none)."""
+    if facts.status == "skipped":
+        return None
+    return _number(facts.run.get("wall_seconds")) if facts.run.get("wall_seconds") is not None else _number(
+        facts.parsed.get("log_seconds"))
+
+
+def measure_value(row: ReportRow, measure: str) -> Optional[float]:
+    """The row's seconds in *measure* (a key of MEASURES)."""
+    if measure == "loop":
+        return row["script_seconds"]
+    if measure == "wall":
+        return row["wall_seconds"]
+    return row["seconds_per_epoch"]
+
+
+def choose_measure(rows: Sequence[ReportRow]) -> str:
+    """What the rows are compared on: the first measure every finished row has (see MEASURES)."""
+    finished = [row for row in rows if row["status"] in ("ok", "fallback")]
+    for measure in MEASURES:
+        if finished and all(measure_value(row, measure) is not None for row in finished):
+            return measure
+    return "epoch"
+
+
 def row_name(row: ReportRow) -> str:
     """``name@stack`` (or ``name``): the spelling ``--baseline`` accepts."""
     return "%s@%s" % (row["name"], row["stack"]) if row["stack"] else row["name"]
@@ -276,8 +323,8 @@ def _matches(row: ReportRow, name: str) -> bool:
     return name in {row["name"], row_name(row)}
 
 
-def choose_baseline(rows: Sequence[ReportRow], name: Optional[str] = None) -> Optional[int]:
-    """Index of the baseline row: the row called *name*, else the first CPU run (see module doc)."""
+def choose_baseline(rows: Sequence[ReportRow], name: Optional[str] = None, measure: str = "epoch") -> Optional[int]:
+    """Index of the baseline row: the row called *name*, else the first CPU run with the measure."""
     if name:
         for index, row in enumerate(rows):
             if _matches(row, name):
@@ -285,7 +332,7 @@ def choose_baseline(rows: Sequence[ReportRow], name: Optional[str] = None) -> Op
         known = sorted({row["name"] for row in rows})
         raise UserError("--baseline=%s: no run of that name; choose one of: %s"
                         % (name, ", ".join(known) if known else "(no runs)"))
-    timed = [i for i, row in enumerate(rows) if row["seconds_per_epoch"] is not None and not row["fallback"]]
+    timed = [i for i, row in enumerate(rows) if row["measured_seconds"] is not None and not row["fallback"]]
     for index in timed:
         if rows[index]["device_used"] == "cpu":
             return index
@@ -303,17 +350,23 @@ def build(runs: Sequence[RunEntry], baseline: Optional[str] = None) -> Report:
     ``fastest`` and the report's ``fastest`` follow :func:`fastest_indexes`.
     """
     rows = [_row(group) for group in _group(runs)]
-    index = choose_baseline(rows, baseline)
+    measure = choose_measure(rows)
+    words = MEASURES[measure][2]
+    for row in rows:
+        row["measured_seconds"] = measure_value(row, measure)
+    index = choose_baseline(rows, baseline, measure)
     notes = []
     if index is None:
-        notes.append("no CPU run to compare with: no speedups (name one with --baseline)")
+        cpu_rows = [row for row in rows if row["device_used"] == "cpu" and not row["fallback"]]
+        notes.append("no CPU run %sto compare with: no speedups (name one with --baseline)"
+                     % ("with %s " % words if cpu_rows else ""))
     else:
-        base = rows[index]["seconds_per_epoch"]
+        base = rows[index]["measured_seconds"]
         if base is None:
-            notes.append("baseline %s has no epoch time: no speedups" % rows[index]["name"])
+            notes.append("baseline %s has no %s: no speedups" % (row_name(rows[index]), words))
         else:
             for position, row in enumerate(rows):
-                _set_speedup(row, base, rows[index] if position != index else None)
+                _set_speedup(row, base, rows[index] if position != index else None, measure == "epoch")
     origins = []
     for row in rows:
         label = origin_label(row)
@@ -325,6 +378,7 @@ def build(runs: Sequence[RunEntry], baseline: Optional[str] = None) -> Report:
     return {
         "baseline": rows[index]["name"] if index is not None else None,
         "baseline_index": index,
+        "measure": measure,
         "rows": rows,
         "hosts": origins,
         "show_host": len(origins) > 1,
@@ -347,13 +401,13 @@ def _row_estimate(group: List[_Facts]) -> Optional[Dict[str, Any]]:
             "warmup_seconds": first.get("warmup_seconds")}
 
 
-def _set_speedup(row: ReportRow, base: float, baseline: Optional[ReportRow]) -> None:
+def _set_speedup(row: ReportRow, base: float, baseline: Optional[ReportRow], by_epochs: bool = True) -> None:
     """The row's speedup vs the baseline's seconds per epoch, and whether it is more than noise.
 
     A fallback's ratio is CPU vs CPU: kept as ``measured_speedup``, never shown as a GPU ``speedup``.
     With both rows' steady-state throughputs known, the speedup gets their combined 95 % interval.
     """
-    spe = row["seconds_per_epoch"]
+    spe = row["measured_seconds"]
     if not spe:
         return
     row["measured_speedup"] = base / spe
@@ -367,7 +421,7 @@ def _set_speedup(row: ReportRow, base: float, baseline: Optional[ReportRow]) -> 
         low, high = row["speedup"] * max(1.0 - relative, 0.0), row["speedup"] * (1.0 + relative)
         row["speedup_low"], row["speedup_high"] = low, high
         row["speedup_significant"] = not (low <= 1.0 <= high)
-    else:
+    elif by_epochs:  # the spreads are of epoch times: they say nothing of a loop or wall time
         row["speedup_significant"] = significant(row, baseline)
 
 
@@ -397,7 +451,7 @@ def fastest_indexes(rows: Sequence[ReportRow]) -> List[int]:
 def _finished_times(rows: Sequence[ReportRow]) -> Dict[int, float]:
     """{index: seconds per epoch} of the rows that compete for "the fastest"."""
     return {i: spe for i, row in enumerate(rows)
-            if row["status"] in FINISHED and (spe := row["seconds_per_epoch"]) is not None}
+            if row["status"] in FINISHED and (spe := row["measured_seconds"]) is not None}
 
 
 # Without a measured spread, a win by less than this is not told apart from noise.
@@ -437,6 +491,7 @@ def fastest_summary(rows: Sequence[ReportRow], winners: Sequence[int], baseline:
         "host": origin_label(row),
         "clear_of": clear_of(rows, winners),
         "seconds_per_epoch": row["seconds_per_epoch"],
+        "seconds": row["measured_seconds"],
         "speedup": row["speedup"] if compared else None,
         "vs_baseline": row_name(rows[baseline]) if compared and baseline is not None else None,
         "device_used": row["device_used"],

@@ -11,6 +11,7 @@ from theanogpu import fsutil
 from theanogpu.errors import UserError
 from theanogpu.records import Report
 from theanogpu.report import cells
+from theanogpu.report.model import MEASURES
 
 SUFFIXES = (".png", ".svg")
 ALERT, BASELINE, NORMAL, FASTEST = "#c0392b", "#8a8a8a", "#3b6ea5", "#2e8b57"
@@ -40,12 +41,12 @@ def write_plot(report: Report, path: Union[str, Path]) -> None:
     """Draw the chart and write it to *path* atomically (format from the suffix)."""
     path = check_path(path)
     plt = _pyplot()
-    indexes = [i for i, row in enumerate(report["rows"]) if row["seconds_per_epoch"] is not None]
+    indexes = [i for i, row in enumerate(report["rows"]) if row["measured_seconds"] is not None]
     rows = [report["rows"][i] for i in indexes]
     if not rows:
         raise UserError("--plot=%s: no run has an epoch time to plot" % path)
     labels = [cells.label(report, row) for row in rows]
-    values: List[float] = [row["seconds_per_epoch"] or 0.0 for row in rows]
+    values: List[float] = [row["measured_seconds"] or 0.0 for row in rows]
     colors = [KIND_COLORS[cells.bar_kind(report, i)] for i in indexes]
     figure, axes = plt.subplots(figsize=(8, 1.2 + 0.5 * len(rows)))
     try:
@@ -53,11 +54,11 @@ def write_plot(report: Report, path: Union[str, Path]) -> None:
         axes.barh(positions, values, color=colors)
         axes.set_yticks(positions)
         axes.set_yticklabels(labels)
-        axes.set_xlabel("seconds per epoch (shorter is faster)")
+        axes.set_xlabel("%s (shorter is faster)" % MEASURES[report.get("measure") or "epoch"][2])
         axes.set_xlim(0, max(values) * 1.3)
         for position, row, value in zip(positions, rows, values):
             axes.text(value, position, "  " + cells.bar_label(row, "  "), va="center")
-        axes.set_title("theanogpu: seconds per epoch")
+        axes.set_title("theanogpu: %s" % MEASURES[report.get("measure") or "epoch"][2])
         figure.tight_layout()
         _save(figure, path)
     finally:

@@ -64,10 +64,17 @@ def _columns(report: Report) -> List[Column]:
     columns += [column for column, shown in optional if shown]
     columns.append(Column("epochs", lambda r: str(r["epochs"]), right=True))
     if any(row["repeats"] > 1 for row in rows):
-        columns.append(Column("runs", lambda r: str(r["repeats"]), right=True))
+        columns.append(Column("runs", lambda r: str(r["repeats"]), right=True, optional=True))
     columns.append(Column("s/epoch", lambda r: cells.number(r["seconds_per_epoch"]), right=True))
     if any(row["spread"] for row in rows):
         columns.append(Column("spread", lambda r: cells.spread(r["spread"]), right=True, optional=True))
+    # The loop time a script printed and the wall time: what runs without epochs are compared on.
+    measure = report.get("measure") or "epoch"
+    if any(row["script_seconds"] is not None for row in rows):
+        columns.append(Column("loop s", lambda r: cells.number(r["script_seconds"]), right=True,
+                              optional=measure != "loop"))
+    if any(row["wall_seconds"] is not None for row in rows):
+        columns.append(Column("wall", lambda r: cells.number(r["wall_seconds"]), right=True))
     columns.append(Column("speedup", lambda r: cells.speedup_cell(r), right=True))
     columns.append(Column("status", cells.status))
     return columns

@@ -291,3 +291,40 @@ def test_very_long_names_make_valid_file_names(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (run,) = results(tmp_path)["runs"]
     assert run["variant"] == name and len(run["log"].encode()) <= 210 and (tmp_path / "out" / run["log"]).is_file()
+
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "fixtures" / "scripts"
+
+
+@pytest.mark.parametrize("script, measure", [("dlt_style.py", "epoch"), ("tqdm_style.py", "epoch"),
+                                             ("loop_style.py", "epoch")])
+def test_loops_that_are_not_keras_get_rows_with_a_time_and_a_speedup(tmp_path, script, measure):
+    argv = [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script",
+            str(SCRIPTS / script), "--out", str(tmp_path / "out"), "--epochs", "3", "--format", "json",
+            "--variant", "cpu:device=cpu", "--variant", "fast:device=gpu"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["measure"] == measure
+    cpu, fast = report["rows"]
+    assert cpu["epochs"] == 3 and cpu["seconds_per_epoch"] > 0 and cpu["wall_seconds"] > 0
+    assert fast["speedup"] is not None and fast["speedup"] > 1.3  # the script is twice as fast "on the GPU"
+
+
+def test_a_loop_that_prints_only_its_total_is_compared_on_that_time(tmp_path):
+    script = tmp_path / "total_only.py"
+    script.write_text("import os, time\n"
+                      "t = 0.4 if 'device=cpu' in os.environ.get('THEANO_FLAGS', '') else 0.1\n"
+                      "time.sleep(t)\n"
+                      "print('Looping 100 times took %f seconds' % t)\n"
+                      "print('Used the cpu')\n")
+    argv = [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script", str(script),
+            "--out", str(tmp_path / "out"), "--variant", "cpu:device=cpu", "--variant", "gpu:device=gpu"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "speedup by the loop time the scripts printed vs cpu" in text and "4.00x" in text
+    # The report of the same logs says the same: ok, not "FAILED: no completed epoch".
+    logs = sorted(str(p) for p in (tmp_path / "out").glob("*.log"))
+    again = subprocess.run([sys.executable, "-m", "theanogpu", "report", *logs], capture_output=True, text=True)
+    assert again.returncode == 0 and "FAILED" not in again.stdout and "4.00x" in again.stdout

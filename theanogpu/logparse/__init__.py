@@ -131,7 +131,28 @@ def with_progress(result: ParseResult, log_path: str) -> ParseResult:
     points = read_updates(log_path + UPDATES_SUFFIX)
     if points:
         result["progress"] = progress_summary(points, result)
+        _time_bars_by_updates(result, points)
     return result
+
+
+# Progress bars that print their elapsed time in whole seconds only ("[00:21<00:00"): their epochs
+# are timed by the updates' own times instead when those say more.
+_COARSE_ORIGINS = ("tqdm", "lightning")
+
+
+def _time_bars_by_updates(result: ParseResult, points: List[Point]) -> None:
+    spans: Dict[int, List[Point]] = {}
+    for point in points:
+        spans.setdefault(point.epoch, []).append(point)
+    for epoch in result["epochs"]:
+        mine = spans.get(epoch.get("epoch") or 0)
+        if epoch.get("origin") not in _COARSE_ORIGINS or not mine or len(mine) < 2:
+            continue
+        first, last = mine[0], mine[-1]
+        if first.done == 0:  # the bar drew 0/N as the epoch began: the span is the whole epoch
+            epoch["seconds"] = round(last.t - first.t, 3)
+        elif last.target and last.done > first.done:
+            epoch["seconds"] = round((last.t - first.t) * last.target / (last.done - first.done), 3)
 
 
 def read_updates(path: str, limit: int = MAX_UPDATES) -> List[Point]:

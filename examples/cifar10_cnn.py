@@ -612,8 +612,10 @@ def parse_args(argv=None):
                         help="directory of CIFAR-10's python-version batches (data_batch_1..5, test_batch); "
                              "default ~/.keras/datasets/cifar-10-batches-py, else synthetic data")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="batch size (default 32)")
-    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
-                        help="Keras fit() verbosity: 1 progress bar, 2 one line per epoch (default 2)")
+    # 1: a progress bar whose every redraw tells how far the epoch is, which `compare --until-stable`
+    # turns into the run's steady-state speed within seconds.
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                        help="Keras fit() verbosity: 1 progress bar (default), 2 one line per epoch")
     parser.add_argument("--seed", type=int, default=1337,
                         help="random seed for synthetic data, shuffling and weights (default 1337)")
     return parser.parse_args(argv)

@@ -319,7 +319,7 @@ def test_bad_options_exit_2(ex):
 
 def test_defaults(ex):
     args = ex.parse_args([])
-    assert (args.epochs, args.samples, args.data, args.batch_size, args.verbose) == (5, None, None, 32, 2)
+    assert (args.epochs, args.samples, args.data, args.batch_size, args.verbose) == (5, None, None, 32, 1)
 
 
 def test_missing_data_dir_is_one_line_exit_2_no_traceback(tmp_path):

@@ -178,7 +178,9 @@ def _describe(run: RunEntry) -> _Facts:
     progress: Dict[str, Any] = found if isinstance(found, dict) else {}
     estimate = progress.get("estimate") if isinstance(progress.get("estimate"), dict) else None
     median = seconds_per_epoch(seconds)
-    projected = median is None and isinstance(progress.get("projected_seconds_per_epoch"), (int, float))
+    # A run --until-stable stopped has few epochs, the first still warm: its steady rate says more.
+    early = run.get("stopped_early") == "stable" and estimate is not None
+    projected = (median is None or early) and isinstance(progress.get("projected_seconds_per_epoch"), (int, float))
     if projected:
         median = float(progress["projected_seconds_per_epoch"])
     return _Facts(run, parsed, requested, used, fallback, _run_status(run, fallback), seconds, median,

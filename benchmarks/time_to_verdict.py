@@ -30,7 +30,7 @@ def compare(stack, out, epochs, samples, stable):
     if stable:
         argv.append("--until-stable")
     started = time.monotonic()
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=str(ROOT))
     seconds = time.monotonic() - started
     if not proc.stdout.strip():
         sys.exit("compare printed no report:\n" + proc.stderr[-3000:])

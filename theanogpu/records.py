@@ -63,6 +63,7 @@ class ParseResult(_ParseCore, total=False):
     error: Optional[str]
     last_exception: Optional[str]
     user_frame: Optional[str]  # the last traceback frame in the user's own code, with its line
+    stopped_early: Optional[str]  # "stable": theanogpu stopped the run once its speed was known
     keras_backend: Optional[str]
     gpu_devices: List[GpuDevice]
     preallocated: Optional[Dict[str, Any]]

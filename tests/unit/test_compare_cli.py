@@ -108,6 +108,11 @@ def test_until_stable_stops_early(tmp_path):
     (run,) = results(tmp_path)["runs"]
     assert run["status"] == "ok" and run["stopped_early"] == "stable"
     assert 4 <= len(run["parsed"]["epochs"]) < 50
+    # The log says so itself: a report of the log alone tells the same story.
+    log = tmp_path / "out" / run["log"]
+    assert "theanogpu-stopped: {\"reason\": \"stable\"}" in log.read_text().splitlines()[-1]
+    again = subprocess.run([sys.executable, "-m", "theanogpu", "report", str(log)], capture_output=True, text=True)
+    assert "stopped early" in again.stdout
 
 
 def test_dry_run_shows_command_environment_and_config(tmp_path):

@@ -64,6 +64,12 @@ DEVICE_TAG = "theanogpu-device:"
 DATA_TAG = "theanogpu-data:"
 RUN_TAG = "theanogpu-run:"
 RESULT_TAG = "theanogpu-result:"
+STOPPED_TAG = "theanogpu-stopped:"
+
+
+def stopped_line(reason: str) -> str:
+    """The line theanogpu ends a log with when it stopped the run early on purpose (--until-stable)."""
+    return STOPPED_TAG + " " + json.dumps({"reason": reason})
 
 _USING_DEVICE = re.compile(r"^Using device:? +['\"]?([A-Za-z]+)")
 _USING_X_DEVICE = re.compile(r"^Using (cuda|cpu|mps|xpu)(?::\d+)? device\s*$")
@@ -110,6 +116,9 @@ def observe(text: str) -> Observations:
         if RESULT_TAG in text:
             value = _json_object(text, RESULT_TAG)
             return [("result_line", value)] if value is not None else NONE
+        if STOPPED_TAG in text:
+            value = _json_object(text, STOPPED_TAG)
+            return [("stopped", value)] if value is not None else NONE
         return NONE
     if text.startswith("Using "):
         match = _USING_DEVICE.match(text) or _USING_X_DEVICE.match(text)

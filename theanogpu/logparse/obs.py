@@ -48,6 +48,7 @@ device_line        the ``theanogpu-device:`` JSON object (see modern.py)
 run_line           the ``theanogpu-run:`` JSON object (see modern.py)
 data               the ``theanogpu-data:`` JSON object (see modern.py)
 result_line        the ``theanogpu-result:`` JSON object (see modern.py)
+stopped            the ``theanogpu-stopped:`` JSON object: theanogpu stopped the run on purpose
 =================  ============================================================================
 """
 

@@ -236,6 +236,7 @@ class _Run:
         self.run_info: Optional[Dict[str, Any]] = None
         self.data: Optional[Dict[str, Any]] = None
         self.result_info: Optional[Dict[str, Any]] = None
+        self.stopped_early: Optional[str] = None  # theanogpu stopped the run on purpose (--until-stable)
         self.last_exception: Optional[str] = None
         self.in_traceback = False
         self.want_detail = False       # the next non-empty line is an init failure's reason
@@ -459,6 +460,10 @@ class _Run:
 
     def _on_data(self, data: dict, t: Optional[float], seq: int) -> None:
         self.data = data
+
+    def _on_stopped(self, data: dict, t: Optional[float], seq: int) -> None:
+        reason = data.get("reason")
+        self.stopped_early = reason if isinstance(reason, str) else None
 
     def _on_result_line(self, data: dict, t: Optional[float], seq: int) -> None:
         self.result_info = data
@@ -733,6 +738,7 @@ class LogParser:
             "error": error,
             "last_exception": run.last_exception,
             "user_frame": run.user_frame,
+            "stopped_early": run.stopped_early,
             "keras_backend": run.keras_backend,
             "gpu_devices": cast(List[GpuDevice], run.gpus),
             "preallocated": run.prealloc,

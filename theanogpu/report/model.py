@@ -179,7 +179,7 @@ def _describe(run: RunEntry) -> _Facts:
     estimate = progress.get("estimate") if isinstance(progress.get("estimate"), dict) else None
     median = seconds_per_epoch(seconds)
     # A run --until-stable stopped has few epochs, the first still warm: its steady rate says more.
-    early = run.get("stopped_early") == "stable" and estimate is not None
+    early = (run.get("stopped_early") or parsed.get("stopped_early")) == "stable" and estimate is not None
     projected = (median is None or early) and isinstance(progress.get("projected_seconds_per_epoch"), (int, float))
     if projected:
         median = float(progress["projected_seconds_per_epoch"])
@@ -228,7 +228,7 @@ def _row(group: List[_Facts]) -> ReportRow:
         notes.append("repeats: " + ", ".join(statuses))
     estimate = _row_estimate(group)
     for facts in group:
-        if facts.run.get("stopped_early") == "stable":
+        if (facts.run.get("stopped_early") or facts.parsed.get("stopped_early")) == "stable":
             notes.append("stopped early: its speed was known within +-%.1f %%" % (estimate["precision"] * 100)
                          if estimate else "stopped early: epoch times were stable")
             break

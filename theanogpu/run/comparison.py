@@ -96,7 +96,7 @@ class _Watch:
     def _stop(self) -> None:
         if not self.stop.is_set():
             self.stopped_stable = True
-            self.stop.set()
+            self.stop.set("stable")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Protocol, Tuple
 
+from theanogpu.logparse.modern import stopped_line
 from theanogpu.run.logfile import RunLog
 from theanogpu.run.runner import Outcome, StopFlag, run_process
 from theanogpu.updates import Point
@@ -78,4 +79,7 @@ class LocalLauncher(Launcher):
 
                 outcome = run_process(job.argv, job.env, on_line, timeout=job.timeout, stop=job.stop,
                                       on_chunk=log.chunk)
+                if job.stop.reason:
+                    # Said in the log itself, so that a report of the log alone knows it too.
+                    log.write(outcome.wall_seconds, "m", stopped_line(job.stop.reason))
             yield job, outcome

@@ -47,8 +47,10 @@ class StopFlag:
     def __init__(self, parent: Optional["StopFlag"] = None) -> None:
         self._event = threading.Event()
         self._parent = parent
+        self.reason: Optional[str] = None  # why, when the stop is a decision rather than Ctrl-C
 
-    def set(self) -> None:
+    def set(self, reason: Optional[str] = None) -> None:
+        self.reason = self.reason or reason
         self._event.set()
 
     def is_set(self) -> bool:

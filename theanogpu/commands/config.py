@@ -303,7 +303,7 @@ def parse_env_set(items: List[str]) -> Dict[str, str]:
     result: Dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise UserError("--set %s: with a Keras 3 backend --set takes an environment variable, NAME=VALUE"
                             % item)
         result[key] = value

@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Union, cas
 
 from theanogpu.devices import device_kind, requested_from_flags
 from theanogpu.logparse import keras, modern, tensorflow, theano_gpuarray, theano_old
-from theanogpu.logparse.lines import MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
+from theanogpu.logparse.lines import MAX_ENDLESS, MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
 from theanogpu.logparse.obs import Observations
 from theanogpu.logparse.timestamps import PREFIX
 from theanogpu.records import Cnmem, Epoch, GpuDevice, ParseResult
@@ -560,6 +560,9 @@ class LogParser:
         if self._splitter.truncated:
             run.warn("%d line(s) longer than %d KiB: only their start was read"
                      % (self._splitter.truncated, 64))
+        if self._splitter.endless:
+            run.warn("a line ran on for over %d MiB without a line break (binary data, or a device such as "
+                     "/dev/zero?): reading stopped there" % (MAX_ENDLESS // (1024 * 1024)))
         if any(value is None for e in epochs for value in e["metrics"].values()):
             run.warn("some metric values are nan or inf (shown as null)")
         requested = run.requested()

@@ -18,7 +18,7 @@ from theanogpu.frameworks import KEY_DISTRIBUTIONS
 from theanogpu.resources import stacks_dir
 from theanogpu.stacks import interpreters
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")  # \Z: "$" would let a trailing newline through
 _REQ_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
 _KEYS = ("python", "requirements", "pip", "env", "description")
 

@@ -8,6 +8,7 @@ ordinary user too (conftest.who: root in CI, then `nobody`).
 import json
 import os
 import resource
+import select
 import socket
 import stat
 import subprocess
@@ -105,22 +106,34 @@ def test_report_output_through_a_link_to_proc_self_fd_1_is_standard_output(tmp_p
     assert os.readlink(str(link)) == "/proc/self/fd/1"
 
 
+def read_fifo(fifo, received, seconds=60):
+    """What a writer puts into *fifo*, read without ever blocking (so a test cannot hang on it)."""
+    fd = os.open(str(fifo), os.O_RDONLY | os.O_NONBLOCK)
+    chunks, deadline = [], time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            data = os.read(fd, 65536) if ready else b""
+            if data:
+                chunks.append(data)
+            elif chunks:
+                break  # the writer closed it
+            else:
+                time.sleep(0.01)  # no writer yet: the FIFO reads as empty
+    finally:
+        os.close(fd)
+    received.append(b"".join(chunks).decode())
+
+
 def test_report_output_into_a_fifo_is_written_through(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(str(fifo))
     received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader = threading.Thread(target=read_fifo, args=(fifo, received), daemon=True)
     reader.start()
-    try:
-        deadline = time.monotonic() + 30
-        proc = None
-        while proc is None or "no process is reading" in proc.stderr and time.monotonic() < deadline:
-            proc = run_cli("self", ["report", "--output", fifo, LOG], tmp_path)  # the reader may be late
-    finally:
-        if reader.is_alive():
-            with open(str(fifo), "w"):
-                pass  # let a reader that got nothing finish
-        reader.join(30)
+    time.sleep(0.2)  # the reader has the FIFO open
+    proc = run_cli("self", ["report", "--output", fifo, LOG], tmp_path)
+    reader.join(70)
     assert proc.returncode == 0, proc.stderr
     assert received and "153.5" in received[0]
     assert stat.S_ISFIFO(os.lstat(str(fifo)).st_mode)
@@ -203,6 +216,7 @@ FIFO_INPUTS = {
     "parse": (["parse", "{fifo}"], "in.log"),
     "report": (["report", "{fifo}"], "in.log"),
     "compare --matrix": (["compare", "--dry-run", "--stack", sys.executable, "--matrix", "{fifo}"], "m.ini"),
+    "stack path tox:ENV with a FIFO tox.ini": (["stack", "path", "tox:py311"], "tox.ini"),
 }
 
 
@@ -286,6 +300,16 @@ def test_a_read_only_theanorc_is_refused_without_force(who, user_dir):
     forced = run_cli(who, ["config", "--theano", "0.8", "--write", "--force"], user_dir)
     assert forced.returncode == 0, forced.stderr
     assert "device = gpu" in target.read_text() and stat.S_IMODE(os.stat(str(target)).st_mode) == 0o444
+
+
+def test_a_read_only_report_is_refused(who, user_dir):
+    target = user_dir / "report.txt"
+    target.write_text("kept")
+    give(target, who)
+    target.chmod(0o444)
+    proc = run_cli(who, ["report", "--output", target, LOG], user_dir)
+    one_line_error(proc, "read-only", "0444")
+    assert target.read_text() == "kept"
 
 
 def test_a_read_only_directory_is_refused(who, user_dir):

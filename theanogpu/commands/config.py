@@ -89,6 +89,7 @@ from theanogpu.flags.validate import canonical_name
 from theanogpu.frameworks import BACKENDS
 from theanogpu.intent import ALL_THREADS, Memory, parse_memory, parse_precision, parse_threads
 from theanogpu.resources import templates_dir
+from theanogpu.textsafe import visible
 from theanogpu.theanorc import choose_target, write_theanorc
 from theanogpu.variants import Variant
 
@@ -338,7 +339,7 @@ def run(args: dict) -> int:
         report = write_theanorc(target.path, flags, header, force=bool(args.get("--force")))
         _print_notes(notes)
         for line in report.lines:
-            sys.stderr.write("theanogpu: %s\n" % line)
+            sys.stderr.write("theanogpu: %s\n" % visible(line))
         sys.stdout.write("%s\n" % report.path)
         return 0
     text = render(fmt, version, flags, notes, header, env)
@@ -348,5 +349,5 @@ def run(args: dict) -> int:
 
 
 def _print_notes(notes: List[str]) -> None:
-    for note in notes:
-        sys.stderr.write("theanogpu: note: %s\n" % note)
+    for note in notes:  # they may quote $THEANORC or a path: shown, never obeyed by the terminal
+        sys.stderr.write("theanogpu: note: %s\n" % visible(note))

@@ -320,7 +320,10 @@ def _follow(path: str) -> Tuple[str, Optional[int], int]:
     Links are followed one at a time so that a link to /proc/self/fd/1 is seen as standard output,
     not as whatever file descriptor 1 happens to be.
     """
-    current = os.path.normpath(os.path.abspath(path))
+    # The directory part as the kernel resolves it (a ".." after a linked directory leads out of
+    # the link's target, not back where the name started).
+    absolute = os.path.abspath(path)
+    current = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
     for hops in range(_MAX_LINKS):
         fd = _fd_named(current)
         if fd is not None or not os.path.islink(current):

@@ -22,7 +22,11 @@ def choice(args: Mapping[str, Any], option: str, choices: Iterable[str], default
     return str(value)
 
 
-def positive_int(args: Mapping[str, Any], option: str, maximum: int) -> Optional[int]:
+# Any count an option gives: past this it is a typo (and planning that many things runs out of memory).
+MAX_COUNT = 1_000_000_000
+
+
+def positive_int(args: Mapping[str, Any], option: str, maximum: int = MAX_COUNT) -> Optional[int]:
     """A whole number from 1 to *maximum*, or None when the option is not given."""
     value = args.get(option)
     if value is None:

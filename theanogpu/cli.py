@@ -8,6 +8,7 @@ import ast
 import importlib
 import importlib.util
 import os
+import signal
 import sys
 from typing import List, Optional
 
@@ -16,6 +17,7 @@ import docopt
 from theanogpu import __version__
 from theanogpu.errors import UserError, WorkFailed
 from theanogpu.streams import guarded_std_streams
+from theanogpu.textsafe import visible
 
 COMMANDS = ("config", "compare", "parse", "report", "stack", "doctor")
 _TAIL = """Run `theanogpu COMMAND --help` for a command's options and examples.
@@ -46,20 +48,38 @@ def usage() -> str:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write("theanogpu: error: %s\n" % message)
+    # Messages may quote file content (a name, a line of a matrix): shown, never obeyed by the terminal.
+    sys.stderr.write("theanogpu: error: %s\n" % visible(message))
     return code
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    # A reader that goes away (`| head`) silences output; it never changes what is done or the status.
+    """Run one command; every way it can end is an exit status and at most one line, never a traceback.
+
+    Ctrl-C is caught here, around everything (the command module's import included): exit 130.
+    Files are only ever replaced atomically, so an interrupt leaves each one old or new. A reader that
+    goes away (`| head`) only silences output; it never changes what is done or the status.
+    """
     with guarded_std_streams():
         try:
-            return _main(list(sys.argv[1:] if argv is None else argv))
+            code = _main(list(sys.argv[1:] if argv is None else argv))
+            _exiting(argv)
+            return code
         except BrokenPipeError:
             # Only a write outside the guarded streams gets here (a library writing to fd 1 itself).
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             return 0
+        except KeyboardInterrupt:
+            _exiting(argv)
+            return _fail("interrupted", 130)
+
+
+def _exiting(argv: Optional[List[str]]) -> None:
+    """As a program (no *argv*), the process exits next: the work is over, and a Ctrl-C now (a second
+    one, or one that just missed) must not print a traceback. Called with *argv* (tests), change nothing."""
+    if argv is None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _main(argv: List[str]) -> int:
@@ -89,8 +109,6 @@ def _main(argv: List[str]) -> int:
         return module.run(args)
     except (UserError, WorkFailed) as exc:
         return _fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ raw Theano flags and raw environment variables:
 (``flags.TheanoRequest`` is the narrower, Theano-only request that ``theanogpu config`` spells.)
 """
 
+import re
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -60,6 +61,8 @@ class Intent:
 
 
 ALL_THREADS = 0
+# More than any machine has cores; the math libraries would try to start that many threads.
+MAX_THREADS = 4096
 
 
 def _bad(where: str, key: str, text: str, why: str) -> UserError:
@@ -104,8 +107,11 @@ def parse_threads(text: str, where: str) -> int:
     value = text.strip().lower()
     if value == "all":
         return ALL_THREADS
-    if not value.isdigit() or int(value) < 1:
+    # ASCII digits: str.isdigit() also passes "²", which int() then refuses with a traceback.
+    if not re.fullmatch(r"[0-9]+", value) or not value.strip("0"):
         raise _bad(where, "threads", text, "use a whole number >= 1, or all")
+    if len(value.lstrip("0")) > len(str(MAX_THREADS)) or int(value) > MAX_THREADS:
+        raise _bad(where, "threads", text, "at most %d (or all)" % MAX_THREADS)
     return int(value)
 
 

@@ -9,7 +9,7 @@ Records read back from a results.json may come from another version of the tool:
 ``.get`` for every key that a record declares optional (``total=False``).
 """
 
-from typing import Any, Dict, List, Optional, TypedDict
+from typing import Any, Dict, List, Optional, TypedDict, Union
 
 # --------------------------------------------------------------------------------- parse results
 
@@ -86,6 +86,16 @@ class ParseResult(_ParseCore, total=False):
 # ------------------------------------------------------------------------------- results.json
 
 
+class Host(TypedDict, total=False):
+    """The machine a comparison ran on (hostinfo.collect)."""
+
+    hostname: str
+    cpu: str
+    gpus: List[str]
+    os: str
+    python: str
+
+
 class RunEntry(TypedDict, total=False):
     """One run in results.json (schema 1), and what report.model adds to it."""
 
@@ -103,8 +113,8 @@ class RunEntry(TypedDict, total=False):
     backend: str
     requested_device: Optional[str]
     notes: List[str]
-    started: str
-    command: str  # one shell line that reproduces the run
+    started: Optional[str]  # null for a run that never started (skipped)
+    command: Optional[str]  # one shell line that reproduces the run (null: it never ran)
     stopped_early: str  # "stable": --until-stable ended it
     error: List[str]  # a failed run's last lines, its error first
     skip_reason: Optional[str]
@@ -114,14 +124,14 @@ class RunEntry(TypedDict, total=False):
     dataset_changes: List[str]  # files of those caches that changed during the run
     # Added when a report reads the run: where it came from, and the machine's record.
     origin: Optional[str]
-    host: Any
+    host: Union[Host, str, None]  # the record's host, or a host name
 
 
 class ResultsRecord(TypedDict, total=False):
     schema: int
     created: str
     updated: str
-    host: Dict[str, Any]
+    host: Host
     runs: List[RunEntry]
 
 

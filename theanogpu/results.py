@@ -11,12 +11,15 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union, cast
 
-from theanogpu import fsutil
+from theanogpu import fsutil, recordcheck
 from theanogpu.clock import utc_now
 from theanogpu.errors import UserError
-from theanogpu.records import ResultsRecord, RunEntry
+from theanogpu.records import Host, ResultsRecord, RunEntry
+from theanogpu.textsafe import visible
 
 SCHEMA = 1
+# A comparison's record is a few KB per run: even 1000 repeats of a large matrix stay far below this.
+MAX_BYTES = 64 * 1000 * 1000
 STATUSES = ("ok", "failed", "timeout", "interrupted", "skipped")
 
 
@@ -30,7 +33,7 @@ def new_results(host: Optional[Dict[str, Any]] = None, created: Optional[str] = 
         from theanogpu import hostinfo  # runs nvidia-smi: only when needed
 
         host = hostinfo.collect()
-    return {"schema": SCHEMA, "created": created or utc_now(), "host": host, "runs": []}
+    return {"schema": SCHEMA, "created": created or utc_now(), "host": cast(Host, host), "runs": []}
 
 
 def run_key(run: RunEntry) -> Tuple[Any, ...]:
@@ -93,20 +96,29 @@ def validate(record: object, source: str) -> ResultsRecord:
     if not isinstance(runs, list):
         raise ResultsError('%s: "runs" must be a list of runs' % source)
     for number, run in enumerate(runs, 1):
-        if not isinstance(run, dict):
-            raise ResultsError("%s: run %d is not a JSON object" % (source, number))
-        if not isinstance(run.get("variant"), str) or not run["variant"]:
-            raise ResultsError('%s: run %d has no "variant" name' % (source, number))
-        if not isinstance(run.get("status"), str):
-            raise ResultsError('%s: run %d (%s) has no "status"' % (source, number, run["variant"]))
-        parsed = run.get("parsed")
-        if parsed is not None and not isinstance(parsed, dict):
-            raise ResultsError('%s: run %d (%s): "parsed" must be an object'
-                               % (source, number, run["variant"]))
+        _validate_run(run, number, source)
     host = record.get("host")
     if host is not None and not isinstance(host, dict):
         raise ResultsError('%s: "host" must be an object' % source)
+    wrong = recordcheck.problem({key: record[key] for key in ("created", "updated", "host") if key in record},
+                                ResultsRecord)
+    if wrong:
+        raise ResultsError("%s: %s; fix or remove that field" % (source, wrong))
     return cast(ResultsRecord, record)
+
+
+def _validate_run(run: object, number: int, source: str) -> None:
+    """Every field of one run has the type records.RunEntry declares (ResultsError naming the field)."""
+    if not isinstance(run, dict):
+        raise ResultsError("%s: run %d is not a JSON object" % (source, number))
+    if not isinstance(run.get("variant"), str) or not run["variant"]:
+        raise ResultsError('%s: run %d has no "variant" name' % (source, number))
+    name = visible(run["variant"])
+    if not isinstance(run.get("status"), str):
+        raise ResultsError('%s: run %d (%s) has no "status"' % (source, number, name))
+    wrong = recordcheck.problem(run, RunEntry)
+    if wrong:
+        raise ResultsError("%s: run %d (%s): %s; fix or remove that field" % (source, number, name, wrong))
 
 
 def _cut_short(text: str, exc: json.JSONDecodeError) -> bool:
@@ -136,10 +148,13 @@ def loads(text: str, source: str) -> ResultsRecord:
 
 
 def load(path: Union[str, Path]) -> ResultsRecord:
-    """Read and check a results.json; ResultsError (one line naming the file) when it cannot be used."""
+    """Read and check a results.json; ResultsError (one line naming the file) when it cannot be used.
+
+    Only a regular file of at most MAX_BYTES is read: a FIFO would hang, /dev/zero never ends.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = fsutil.read_limited(path, MAX_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise ResultsError("%s: no such file" % path) from None
     except IsADirectoryError:

@@ -1,10 +1,17 @@
 """EDGE: find the user's .theanorc, merge flags into it, keep a backup, replace it atomically.
 
-Where Theano looks (theano/configparser.py): every entry of ``$THEANORC`` (``os.pathsep``-separated, ``~``
-expanded, read left to right, the right-most wins), else ``~/.theanorc`` and, on Windows only,
+Where Theano looks (theano/configparser.py, the same in 0.8, 0.9 and 1.0): every entry of
+``$THEANORC`` split on ``os.pathsep``, ``~`` expanded, read left to right (the right-most wins) by
+ConfigParser.read, which skips what it cannot open, so an empty entry (``THEANORC=:/path``) reads
+nothing and the others still count; without ``$THEANORC``, ``~/.theanorc`` and, on Windows only,
 ``~/.theanorc.txt`` read last. We write to the file the user most likely means: PATH if given,
-else the first ``$THEANORC`` entry, else ``~/.theanorc`` (or ``~/.theanorc.txt`` on Windows when it
-exists, since it wins there).
+else the first non-empty ``$THEANORC`` entry, else ``~/.theanorc`` (or ``~/.theanorc.txt`` on
+Windows when it exists, since it wins there).
+
+The file is written through fsutil's one write path: a regular file is replaced atomically (mode
+and owner kept, a new one as the umask says), a link is updated at its target, anything that is
+not a regular file (a FIFO, /dev/null, a directory) is refused, as is a read-only file without
+``--force``.
 """
 
 import os
@@ -19,7 +26,9 @@ from theanogpu.errors import UserError
 from theanogpu.flags.dialect import Stale, stale_options
 from theanogpu.flags.rcfile import merge_theanorc, read_flags, render_theanorc, strict_problem
 from theanogpu.flags.validate import canonical_name
-from theanogpu.fsutil import atomic_write_text
+
+# A .theanorc is a few lines; a bigger file is not one to merge into.
+MAX_THEANORC = fsutil.MAX_SMALL_INPUT
 
 
 @dataclass
@@ -35,15 +44,14 @@ def choose_target(path: Optional[str], environ: Mapping[str, str], platform: str
         return Target(Path(os.path.expanduser(path)))
     theanorc = environ.get("THEANORC")
     if theanorc is not None:
-        entries = theanorc.split(os.pathsep)
-        first = os.path.expanduser(entries[0])
-        if not first:
-            raise UserError("THEANORC is set but empty, so Theano reads no config file; "
+        entries = theanorc_files(theanorc)
+        if not entries:
+            raise UserError("THEANORC is set but empty (no file in it), so Theano reads no config file; "
                             "unset it or pass --write=PATH")
-        target = Target(Path(first))
-        if len([e for e in entries if e]) > 1:
+        target = Target(Path(entries[0]))
+        if len(entries) > 1:
             target.notes.append("THEANORC lists %d files; writing the first, %s, but later ones override "
-                                "the same keys" % (len(entries), first))
+                                "the same keys" % (len(entries), entries[0]))
         return target
     home = Path(os.path.expanduser("~"))
     if platform == "win32" and exists(str(home / ".theanorc.txt")):
@@ -51,6 +59,11 @@ def choose_target(path: Optional[str], environ: Mapping[str, str], platform: str
                       ["writing %s: on Windows Theano reads it after ~/.theanorc, so it wins"
                        % (home / ".theanorc.txt")])
     return Target(home / ".theanorc")
+
+
+def theanorc_files(value: str) -> List[str]:
+    """The files Theano reads for ``THEANORC=value``: its entries, ``~`` expanded, empty ones dropped."""
+    return [os.path.expanduser(entry) for entry in value.split(os.pathsep) if entry]
 
 
 @dataclass
@@ -66,13 +79,15 @@ def _timestamp() -> str:
     return datetime.now().strftime("%Y%m%dT%H%M%S")
 
 
-def _make_backup(path: Path, data: bytes, mode: int) -> Path:
+def _make_backup(path: Path, data: bytes, original: os.stat_result) -> Path:
     """Copy *data* to ``<name>.bak-<timestamp>`` next to *path*; never overwrite, never half-written.
 
     The copy is written to a temporary file first and then hard-linked under its final name, which
     fails instead of replacing an existing backup; so a kill leaves either a whole backup or none.
+    It gets the original's mode and owner: a .theanorc may hold private paths.
     """
-    tmp = fsutil.write_temp_beside(path, data, mode, suffix=".bak.tmp")
+    tmp = fsutil.write_temp_beside(path, data, original.st_mode & 0o777, suffix=".bak.tmp",
+                                   owner=(original.st_uid, original.st_gid))
     try:
         stem = "%s.bak-%s" % (path.name, _timestamp())
         for attempt in range(1000):
@@ -92,19 +107,6 @@ def _make_backup(path: Path, data: bytes, mode: int) -> Path:
         fsutil.discard(tmp)
 
 
-def _check_writable(path: Path) -> None:
-    parent = path.parent
-    if path.is_dir():
-        raise UserError("cannot write %s: it is a directory; pass --write=PATH to a file" % path)
-    if not parent.is_dir():
-        raise UserError("cannot write %s: directory %s does not exist (or is not a directory)"
-                        % (path, parent))
-    if not os.access(str(parent), os.W_OK | os.X_OK):
-        raise UserError("cannot write %s: directory %s is not writable" % (path, parent))
-    if path.exists() and not os.access(str(path), os.W_OK):
-        raise UserError("cannot write %s: the file is read-only" % path)
-
-
 def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str], force: bool = False,
                    version: Optional[str] = None, reasons: Optional[Mapping[str, str]] = None) -> WriteReport:
     """Merge *flags* into *path* (create it from *header* + flags if missing or empty).
@@ -115,19 +117,12 @@ def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str], 
     Raises UserError, with *path* untouched, if the file cannot be read, Theano could not parse it
     (unless *force*), or it cannot be written. Writes a backup first and replaces the file atomically.
     """
-    lines: List[str] = []
-    if path.is_symlink():
-        # Replacing the link would cut it from the user's dotfiles; update the file it points to.
-        real = Path(os.path.realpath(str(path)))
-        lines.append("%s is a link; updating %s" % (path, real))
-        path = real
-    _check_writable(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        data = None
-    except OSError as exc:
-        raise UserError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+    # A link is updated at its target (replacing it would cut it from the user's dotfiles), as editors do.
+    target = fsutil.write_target(path, "cannot write %s" % path, streams=False, force=force,
+                                 read_only_hint="make it writable, or pass --force to replace it anyway")
+    lines: List[str] = list(target.notes)
+    path = target.path
+    data = _read_existing(target)
     if not data:
         text = render_theanorc(flags, header)
         old_text = None
@@ -158,12 +153,11 @@ def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str], 
     if old_text is not None and text == old_text:
         lines.append("%s already has these settings; nothing written" % path)
         return WriteReport(path, None, False, False, lines)
-    mode = path.stat().st_mode & 0o777 if data is not None else 0o644
     backup = None
     try:
-        if data is not None:
-            backup = _make_backup(path, data, mode)
-        atomic_write_text(path, text, mode=mode)
+        if data is not None and target.existing is not None:
+            backup = _make_backup(path, data, target.existing)
+        fsutil.write_to(target, text.encode("utf-8"))
     except OSError as exc:
         if backup is not None:
             backup.unlink()
@@ -173,3 +167,15 @@ def write_theanorc(path: Path, flags: Mapping[str, str], header: Sequence[str], 
     else:
         lines.append("wrote %s (new file)" % path)
     return WriteReport(path, backup, data is None, True, lines)
+
+
+def _read_existing(target: fsutil.WriteTarget) -> Optional[bytes]:
+    """The bytes of the file to merge into (None: there is none yet), read with a size bound."""
+    if target.existing is None:
+        return None
+    try:
+        return fsutil.read_limited(target.path, MAX_THEANORC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UserError("cannot read %s: %s" % (target.path, exc.strerror or exc)) from None

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from theanogpu.devices import device_kind
 from theanogpu.errors import UserError
 from theanogpu.flags import canonical_name, floatx_name, parse_theano_flags
+from theanogpu.flags.quoting import has_unquoted_comment
 from theanogpu.frameworks import BACKENDS
 from theanogpu.intent import (
     BACKENDS_KEY,
@@ -33,8 +34,11 @@ from theanogpu.intent import (
     split_device,
 )
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# \Z, not $: "$" also matches before a trailing newline, and a name ends up in a log file's name.
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# A line break in a value would end the line of a generated .theanorc or of `--dry-run`'s output.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ def _variant(name: str, items: Sequence, where: str) -> Variant:
     seen = set()
     for raw_key, raw_value in items:
         key, value = raw_key.strip(), raw_value.strip()
+        _check_value(key, value, where)
         if not key.startswith(ENV_PREFIX) and key not in INTENT_KEYS + (BACKENDS_KEY,):
             key = canonical_name(key)
         if key in seen:
@@ -122,6 +127,12 @@ def _variant(name: str, items: Sequence, where: str) -> Variant:
     if "memory" in intent and both:
         raise UserError("%s: memory and %s say the same thing; keep one" % (where, both[0]))
     return Variant(name, flags, env=env, backends=backends, **intent)  # type: ignore[arg-type]
+
+
+def _check_value(key: str, value: str, where: str) -> None:
+    if _CONTROL.search(value):
+        raise UserError("%s: %s=%r: a value cannot hold a line break or other control character (in a matrix "
+                        "file: an indented line continues the value above it)" % (where, key, value))
 
 
 def _env_name(name: str, where: str) -> str:
@@ -161,14 +172,18 @@ def parse_matrix(text: str, source: str) -> List[Variant]:
 def parse_variant_spec(spec: str) -> Variant:
     """``NAME:key=value,key=value`` (values quoted as in THEANO_FLAGS) -> Variant."""
     name, sep, rest = spec.partition(":")
-    where = "--variant=%s" % spec
+    where = "--variant=%r" % spec if _CONTROL.search(spec) else "--variant=%s" % spec
     if not sep or not name:
         raise UserError("%s: expected NAME:key=value,... e.g. --variant gpu-cnmem:device=gpu,lib.cnmem=0.8"
                         % where)
     try:
         items = list(parse_theano_flags(rest).items())
+        comment = has_unquoted_comment(rest)
     except ValueError as exc:  # shlex: "No closing quotation"
         raise UserError("%s: %s; quote values as in THEANO_FLAGS" % (where, exc)) from None
+    if comment:
+        raise UserError("%s: an unquoted '#' starts a comment in THEANO_FLAGS, which would drop everything "
+                        "after it; quote the value that holds it, e.g. key=\"a#b\"" % where)
     if not items:
         raise UserError("%s: no flags after the name; e.g. --variant cpu64:device=cpu,floatX=float64" % where)
     return _variant(_check_name(name, where), items, where)

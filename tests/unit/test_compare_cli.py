@@ -322,13 +322,14 @@ def test_a_loop_that_prints_only_its_total_is_compared_on_that_time(tmp_path):
                       "t = 0.4 if 'device=cpu' in os.environ.get('THEANO_FLAGS', '') else 0.1\n"
                       "time.sleep(t)\n"
                       "print('Looping 100 times took %f seconds' % t)\n"
-                      "print('Used the cpu')\n")
+                      "print('Used the cpu' if t > 0.2 else 'Used the gpu')\n")
     argv = [sys.executable, "-m", "theanogpu", "compare", "--stack", sys.executable, "--script", str(script),
             "--out", str(tmp_path / "out"), "--variant", "cpu:device=cpu", "--variant", "gpu:device=gpu"]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     text = " ".join(proc.stdout.split())
-    assert "speedup by the loop time the scripts printed vs cpu" in text and "4.00x" in text
+    assert "speedup by the loop time the scripts printed (not every run has epoch times) vs cpu" in text
+    assert "4.00x" in text
     # The report of the same logs says the same: ok, not "FAILED: no completed epoch".
     logs = sorted(str(p) for p in (tmp_path / "out").glob("*.log"))
     again = subprocess.run([sys.executable, "-m", "theanogpu", "report", *logs], capture_output=True, text=True)

@@ -112,7 +112,7 @@ def test_markdown_table():
     assert ("| **gpu-cnmem** | theano08 | gpu | GeForce GTX 1060 | 80% | 5105 | 3 | 1 | 20.0 | 0.0% | 7.67x | ok |"
             in text)
     assert "| cpu (asked gpu) |" in text and "**FALLBACK**" in text and "**FAILED**" in text
-    assert "- **gpu-fallback@theano08: fell back to CPU: nvcc compiler not found on $PATH" in text
+    assert "- **gpu-fallback@theano08: fell back to CPU: nvcc compiler not found on \\$PATH" in text
     assert "  ~~~~\n  Traceback (most recent call last):\n" in text
 
 

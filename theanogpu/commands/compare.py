@@ -72,7 +72,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from theanogpu import hostinfo, resources, stacks
+from theanogpu import fsutil, hostinfo, resources, stacks
 from theanogpu.commands import options
 from theanogpu.errors import UserError
 from theanogpu.report import FORMATS, model, read_inputs, render_for
@@ -89,14 +89,24 @@ from theanogpu.run import (
     shell_line,
     wants_auto_blas,
 )
+from theanogpu.textsafe import visible
 from theanogpu.variants import Variant, parse_matrix, select_variants
+
+# Bounds that no real comparison comes near; past them a typo (an extra 0) would plan runs until the
+# memory runs out, or hand a script a number it cannot use.
+MAX_REPEAT = 1000
+MAX_EPOCHS = 100_000
+MAX_SAMPLES = 100_000_000
 
 
 def _read_matrix(path: Path) -> List[Variant]:
+    """A matrix file's variants: a regular file of at most 10 MB (a FIFO or /dev/zero is refused)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError("--matrix=%s: cannot read it (%s)" % (path, getattr(exc, "strerror", exc))) from None
+        text = fsutil.read_limited(path).decode("utf-8")
+    except OSError as exc:
+        raise UserError("--matrix=%s: cannot read it (%s)" % (path, exc.strerror or exc)) from None
+    except UnicodeDecodeError:
+        raise UserError("--matrix=%s: cannot read it (not UTF-8 text)" % path) from None
     return parse_matrix(text, str(path))
 
 
@@ -115,8 +125,8 @@ def _load_variants(args: Dict[str, Any]) -> List[Variant]:
 
 def _script_args(args: Dict[str, Any], default_script: bool) -> List[str]:
     extra = []
-    for option in ("--epochs", "--samples"):
-        number = options.positive_int(args, option)
+    for option, most in (("--epochs", MAX_EPOCHS), ("--samples", MAX_SAMPLES)):
+        number = options.positive_int(args, option, most)
         if number is not None:
             extra += [option, str(number)]
     data = args["--data"]
@@ -167,7 +177,7 @@ def _until_stable(args: Dict[str, Any]) -> Optional[float]:
 
 def run(args: Dict[str, Any]) -> int:
     dry_run = args["--dry-run"]
-    repeats = options.positive_int(args, "--repeat") or 1
+    repeats = options.positive_int(args, "--repeat", MAX_REPEAT) or 1
     timeout = options.seconds(args, "--timeout")
     fmt = options.choice(args, "--format", FORMATS, "text")
     variants = _load_variants(args)
@@ -199,24 +209,29 @@ def run(args: Dict[str, Any]) -> int:
 
 
 def _dry_run(planned: List[PlannedRun], script: Path, script_args: List[str], out: Path) -> int:
-    """Show each run's exact command, environment and config; write the config files to a temp dir."""
+    """Show each run's exact command, environment and config; write the config files to a temp dir.
+
+    Everything but the command lines is a shell comment, and stays one (textsafe.visible: a line
+    break in a value cannot start an uncommented line), so the output can be piped to sh.
+    """
     scratch = Path(tempfile.mkdtemp(prefix="theanogpu-dry-run-"))
     for planned_run in planned:
         if planned_run.skip:
-            sys.stdout.write("# run %s: skipped, %s\n\n" % (planned_run.label, planned_run.skip))
+            sys.stdout.write("# run %s: skipped, %s\n\n" % (visible(planned_run.label), visible(planned_run.skip)))
             continue
         command = prepare_run(planned_run, script, script_args, scratch / planned_run.label)
-        sys.stdout.write("# run %s -> %s\n" % (planned_run.label, out / (planned_run.label + ".log")))
+        sys.stdout.write("# run %s -> %s\n" % (visible(planned_run.label),
+                                                visible(str(out / (planned_run.label + ".log")))))
         for note in planned_run.notes:
-            sys.stdout.write("# note: %s\n" % note)
+            sys.stdout.write("# note: %s\n" % visible(note))
         for key, value in sorted(command.changed.items()):
-            sys.stdout.write("#   %s=%s\n" % (key, value))
+            sys.stdout.write("#   %s=%s\n" % (visible(key), visible(value)))
         for key in command.removed:
-            sys.stdout.write("#   unset %s\n" % key)
+            sys.stdout.write("#   unset %s\n" % visible(key))
         if command.theanorc is not None:
-            sys.stdout.write("# %s:\n" % command.theanorc)
-            for line in command.theanorc.read_text(encoding="utf-8").splitlines():
-                sys.stdout.write("#   | %s\n" % line)
+            sys.stdout.write("# %s:\n" % visible(str(command.theanorc)))
+            for line in command.theanorc.read_text(encoding="utf-8").rstrip("\n").split("\n"):
+                sys.stdout.write("#   | %s\n" % visible(line))
         sys.stdout.write(shell_line(command) + "\n\n")
-    sys.stdout.write("# dry run: nothing was run; the config files above are in %s\n" % scratch)
+    sys.stdout.write("# dry run: nothing was run; the config files above are in %s\n" % visible(str(scratch)))
     return 0

@@ -99,6 +99,7 @@ from theanogpu.flags.validate import canonical_name
 from theanogpu.frameworks import BACKENDS
 from theanogpu.intent import ALL_THREADS, Memory, parse_memory, parse_precision, parse_threads
 from theanogpu.resources import templates_dir
+from theanogpu.textsafe import visible
 from theanogpu.theanorc import choose_target, write_theanorc
 from theanogpu.variants import Variant
 
@@ -383,7 +384,7 @@ def parse_env_set(items: List[str]) -> Dict[str, str]:
     result: Dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise UserError("--set %s: with a Keras 3 backend --set takes an environment variable, NAME=VALUE"
                             % item)
         result[key] = value
@@ -419,7 +420,7 @@ def run(args: dict) -> int:
                                 reasons=reasons_for(args, version, flags, args.get("--template") or DEFAULT_TEMPLATE))
         _print_notes(notes)
         for line in report.lines:
-            sys.stderr.write("theanogpu: %s\n" % line)
+            sys.stderr.write("theanogpu: %s\n" % visible(line))
         sys.stdout.write("%s\n" % report.path)
         return 0
     text = render(fmt, version, flags, notes, header, env)
@@ -429,5 +430,5 @@ def run(args: dict) -> int:
 
 
 def _print_notes(notes: List[str]) -> None:
-    for note in notes:
-        sys.stderr.write("theanogpu: note: %s\n" % note)
+    for note in notes:  # they may quote $THEANORC or a path: shown, never obeyed by the terminal
+        sys.stderr.write("theanogpu: note: %s\n" % visible(note))

@@ -5,9 +5,12 @@ status 2) in every command.
 """
 
 import math
+import re
 from typing import Any, Iterable, Mapping, Optional
 
 from theanogpu.errors import UserError
+
+_DIGITS = re.compile(r"[0-9]+")  # ASCII digits only: int() would also take "1_000" and "١٢"
 
 
 def choice(args: Mapping[str, Any], option: str, choices: Iterable[str], default: str) -> str:
@@ -19,18 +22,22 @@ def choice(args: Mapping[str, Any], option: str, choices: Iterable[str], default
     return str(value)
 
 
-def positive_int(args: Mapping[str, Any], option: str) -> Optional[int]:
-    """A whole number >= 1, or None when the option is not given."""
+# Any count an option gives: past this it is a typo (and planning that many things runs out of memory).
+MAX_COUNT = 1_000_000_000
+
+
+def positive_int(args: Mapping[str, Any], option: str, maximum: int = MAX_COUNT) -> Optional[int]:
+    """A whole number from 1 to *maximum*, or None when the option is not given."""
     value = args.get(option)
     if value is None:
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
+    text = str(value).strip()
+    if not _DIGITS.fullmatch(text) or not text.strip("0"):
         raise UserError("%s=%s: expected a whole number >= 1" % (option, value))
-    return number
+    # len first: int() of a 5000-digit string is refused by Python itself (and slow before that).
+    if len(text.lstrip("0")) > len(str(maximum)) or int(text) > maximum:
+        raise UserError("%s=%s: at most %d" % (option, value, maximum))
+    return int(text)
 
 
 def seconds(args: Mapping[str, Any], option: str, default: Optional[float] = None) -> Optional[float]:

@@ -25,11 +25,13 @@ Examples:
 """
 
 import csv
+import errno
 import io
 import json
 import sys
 from typing import List, Optional
 
+from theanogpu import fsutil
 from theanogpu.commands import options
 from theanogpu.devices import device_kind
 from theanogpu.errors import UserError
@@ -37,12 +39,16 @@ from theanogpu.logparse import parse_path, parse_stream
 from theanogpu.records import Cnmem, ParseResult
 from theanogpu.report.model import epoch_seconds, seconds_per_epoch
 from theanogpu.results import json_safe
+from theanogpu.textsafe import csv_cell, visible
 
 FORMATS = ("text", "json", "csv")
 
 
 def _parse_one(path: str, requested: Optional[str]) -> ParseResult:
     if path == "-":
+        problem = fsutil.stream_problem(sys.stdin.fileno())
+        if problem:
+            raise fsutil.NotRegularFile(errno.EINVAL, "standard input: " + problem, "-")
         return parse_stream(sys.stdin.buffer, source="-", requested_device=requested)
     return parse_path(path, requested_device=requested)
 
@@ -120,7 +126,8 @@ def render_text(result: ParseResult) -> str:
         row("data", "synthetic")
     for warning in result["warnings"]:
         row("warning", warning)
-    return "\n".join(lines) + "\n"
+    # Names, reasons and warnings come from the log: shown, never obeyed by the terminal.
+    return "\n".join(visible(line) for line in lines) + "\n"
 
 
 def render_csv(results: List[ParseResult]) -> str:
@@ -132,13 +139,16 @@ def render_csv(results: List[ParseResult]) -> str:
                     names.append(name)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["source", "device_used", "fallback", "epoch", "of", "seconds"] + names)
+    writer.writerow([csv_cell(name) for name in ["source", "device_used", "fallback", "epoch", "of", "seconds"]
+                     + names])
     for result in results:
         for epoch in result["epochs"]:
-            writer.writerow([result["source"], result["device_used"] or "", _csv_bool(result["fallback"]),
-                             epoch["epoch"], epoch["of"] if epoch["of"] is not None else "",
-                             "" if epoch["seconds"] is None else epoch["seconds"]]
-                            + ["" if epoch["metrics"].get(n) is None else epoch["metrics"][n] for n in names])
+            cells = [result["source"], result["device_used"] or "", _csv_bool(result["fallback"]),
+                     epoch["epoch"], epoch["of"] if epoch["of"] is not None else "",
+                     "" if epoch["seconds"] is None else epoch["seconds"]]
+            cells += ["" if epoch["metrics"].get(n) is None else epoch["metrics"][n] for n in names]
+            # A source path or a metric name may start like a formula (=, +, -, @): kept as text.
+            writer.writerow([csv_cell(str(cell)) for cell in cells])
     return out.getvalue()
 
 
@@ -159,7 +169,9 @@ def run(args: dict) -> int:
         except OSError as exc:
             failed += 1
             reason = exc.strerror or str(exc)
-            sys.stderr.write("theanogpu: error: %s: cannot read log: %s\n" % (path, reason))
+            if isinstance(exc, fsutil.NotRegularFile) and path != "-":
+                reason += "; to parse a stream, pipe it in: ... | theanogpu parse -"
+            sys.stderr.write("theanogpu: error: %s\n" % visible("%s: cannot read log: %s" % (path, reason)))
             continue
         results.append(result)
         if fmt == "text":

@@ -9,7 +9,8 @@ Options:
                     file: table and chart, nothing fetched from the network) [default: text].
   --baseline=NAME   The run that speedups are relative to: a variant name or NAME@STACK
                     (default: the first run on the CPU).
-  --output=PATH     Write the report to PATH (replaced atomically) instead of printing it.
+  --output=PATH     Write the report to PATH (a file is replaced atomically; - or /dev/stdout,
+                    a FIFO or a terminal is written through) instead of printing it.
   --plot=PATH       Also draw a bar chart of seconds per epoch to PATH (.png or .svg); needs
                     matplotlib: pip install 'theanogpu[plot]'.
 
@@ -29,7 +30,6 @@ Examples:
 """
 
 import sys
-from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from theanogpu import fsutil
@@ -37,6 +37,7 @@ from theanogpu.commands import options
 from theanogpu.errors import UserError
 from theanogpu.records import Report
 from theanogpu.report import FORMATS, model, read_inputs, render, render_for
+from theanogpu.textsafe import visible
 
 
 def build_report(inputs: Sequence[str], baseline: Optional[str] = None) -> Tuple[Report, List[str]]:
@@ -45,13 +46,11 @@ def build_report(inputs: Sequence[str], baseline: Optional[str] = None) -> Tuple
     return model.build(runs, baseline), problems
 
 
-def _write_output(path: Path, text: str) -> None:
-    if path.is_dir():
-        raise UserError("--output=%s: is a directory; give a file name" % path)
+def _write_output(target: fsutil.WriteTarget, text: str) -> None:
     try:
-        fsutil.atomic_write_text(path, text)
+        fsutil.write_to(target, text.encode("utf-8"))
     except OSError as exc:
-        raise UserError("--output=%s: cannot write it (%s)" % (path, exc.strerror or exc)) from None
+        raise UserError("--output=%s: cannot write it (%s)" % (target.given, exc.strerror or exc)) from None
 
 
 def run(args: dict) -> int:
@@ -62,10 +61,14 @@ def run(args: dict) -> int:
 
         plot_path = plot.check_path(args["--plot"])
         plot._pyplot()  # fail now, before any work, when matplotlib is missing
-    output = Path(args["--output"]) if args["--output"] else None
+    # Where the report goes is settled before the work: a directory or a device is refused now.
+    output = (fsutil.write_target(args["--output"], "--output=%s: cannot write it" % args["--output"], streams=True)
+              if args["--output"] else None)
+    if plot_path is not None:
+        fsutil.write_target(plot_path, "--plot=%s: cannot write it" % plot_path, streams=True)
     report, problems = build_report(args["INPUT"], args["--baseline"])
     for problem in problems:
-        sys.stderr.write("theanogpu: error: %s\n" % problem)
+        sys.stderr.write("theanogpu: error: %s\n" % visible(problem))
     if not report["rows"]:
         if not problems:
             raise UserError("no runs in %s" % ", ".join(args["INPUT"]))
@@ -77,7 +80,7 @@ def run(args: dict) -> int:
         _write_output(output, render(report, fmt))
     if plot_path is not None:
         try:
-            plot.write_plot(report, plot_path)
+            plot.write_plot(report, plot_path, "--plot=%s: cannot write it" % plot_path)
         except OSError as exc:
             raise UserError("--plot=%s: cannot write it (%s)" % (plot_path, exc.strerror or exc)) from None
     return 2 if problems else 0

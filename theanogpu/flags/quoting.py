@@ -15,16 +15,22 @@ _NEEDS_QUOTES = re.compile(r"[,#'\"\\\s]")
 _SAFE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 
 
+def _splitter(config_string: str, comments: bool = True) -> shlex.shlex:
+    my_splitter = shlex.shlex(config_string, posix=True)
+    my_splitter.whitespace = ","
+    my_splitter.whitespace_split = True
+    if not comments:
+        my_splitter.commenters = ""
+    return my_splitter
+
+
 def parse_theano_flags(config_string: str) -> Dict[str, str]:
     """Parse *config_string* exactly as Theano 0.8-1.0 parse THEANO_FLAGS (configparser.py).
 
     Items without ``=`` are ignored (Theano warns about them); later keys override earlier ones.
     """
     config_dict: Dict[str, str] = {}
-    my_splitter = shlex.shlex(config_string, posix=True)
-    my_splitter.whitespace = ","
-    my_splitter.whitespace_split = True
-    for kv_pair in my_splitter:
+    for kv_pair in _splitter(config_string):
         kv_pair = kv_pair.strip()
         if not kv_pair:
             continue
@@ -33,6 +39,15 @@ def parse_theano_flags(config_string: str) -> Dict[str, str]:
             k, v = kv_tuple
             config_dict[k] = v
     return config_dict
+
+
+def has_unquoted_comment(config_string: str) -> bool:
+    """Whether an unquoted ``#`` in *config_string* starts a comment, silently dropping what follows.
+
+    Theano reads THEANO_FLAGS that way (``device=cpu#x,floatX=float64`` is ``device=cpu``), so a
+    string the user typed with one is almost certainly not what they meant.
+    """
+    return list(_splitter(config_string)) != list(_splitter(config_string, comments=False))
 
 
 def quote_flag_value(value: str) -> str:

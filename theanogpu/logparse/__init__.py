@@ -52,7 +52,7 @@ import os
 import statistics
 from typing import Any, BinaryIO, Dict, Iterable, List, Mapping, Optional, Union
 
-from theanogpu import steady
+from theanogpu import fsutil, steady
 from theanogpu.logparse.run import LogParser, requested_from_flags
 from theanogpu.logparse.timestamps import format_line, split_line
 from theanogpu.records import ParseResult
@@ -100,20 +100,24 @@ def parse_path(path: Union[str, "os.PathLike[str]"], source: Optional[str] = Non
                requested_device: Optional[str] = None, flags: Flags = None) -> ParseResult:
     """Parse the log file at *path* (``.gz`` is decompressed on the fly).
 
-    Raises OSError (FileNotFoundError, IsADirectoryError, PermissionError...) when it cannot be read.
-    *source* defaults to the path as given.
+    Raises OSError (FileNotFoundError, IsADirectoryError, PermissionError, fsutil.NotRegularFile...)
+    when it cannot be read: only regular files are read (a FIFO would block, /dev/zero never
+    ends); stream a pipe through ``parse_stream``. *source* defaults to the path as given.
     """
     path = os.fspath(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(21, "Is a directory", path)
     parser = LogParser(path if source is None else source, requested_device, flags)
-    if not path.endswith(".gz"):
-        with open(path, "rb") as binary:
+    with fsutil.open_regular(path) as binary:
+        if not path.endswith(".gz"):
             parser.feed_binary(binary)
-        return with_progress(parser.result(), path)
+            return with_progress(parser.result(), path)
+        _feed_gzip(parser, binary, path)
+    return with_progress(parser.result(), path[:-3])
+
+
+def _feed_gzip(parser: LogParser, binary: BinaryIO, path: str) -> None:
     import zlib  # rare: only for .gz logs
 
-    with gzip.open(path, "rb") as packed:
+    with gzip.open(binary, "rb") as packed:
         reader = _GzipReader(packed)
         try:
             parser.feed_binary(reader)
@@ -123,7 +127,6 @@ def parse_path(path: Union[str, "os.PathLike[str]"], source: Optional[str] = Non
         if not reader.size:
             raise OSError(5, "not a complete gzip file", path)
         parser.warn("the compressed log ends early (truncated .gz): parsed what was there")
-    return with_progress(parser.result(), path[:-3])
 
 
 def with_progress(result: ParseResult, log_path: str) -> ParseResult:

@@ -8,7 +8,9 @@ follows a ``\\r`` and so belongs to the same physical line (it inherits that lin
 Limits that keep memory flat whatever the input is:
 - bytes are decoded incrementally (UTF-8, invalid bytes become U+FFFD), in chunks;
 - only the first ``MAX_SEGMENT`` characters of a segment are kept; the rest of an over-long segment
-  is skipped without being stored, however long it is;
+  is skipped without being stored; a segment that runs past ``MAX_ENDLESS`` characters is no log
+  line (binary data, ``cat /dev/zero``): reading stops there (``Splitter.endless``) instead of
+  going on for as long as the input does;
 - NUL bytes are dropped, ANSI escape sequences are removed, and ``\\b`` erases the character before
   it (after ANSI removal, as a terminal counts columns).
 """
@@ -18,6 +20,9 @@ import re
 from typing import BinaryIO, Callable, Iterable, Optional
 
 MAX_SEGMENT = 64 * 1024
+# No program prints a line this long (a Keras progress bar redraws with \r or \b every few hundred
+# characters): past it the input is not a log, and may never end.
+MAX_ENDLESS = 256 * 1024 * 1024
 CHUNK_SIZE = 1 << 20
 
 _ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
@@ -79,12 +84,16 @@ class Splitter:
         self._carry = ""          # the unfinished segment
         self._carry_new = True    # it starts a physical line
         self._skipping = False    # the carry was over-long: drop text up to the next break
+        self._skipped = 0         # characters of the over-long segment so far
         self.truncated = 0        # how many segments were cut to MAX_SEGMENT
+        self.endless = False      # a segment ran past MAX_ENDLESS: stop feeding
 
     def feed(self, text: str) -> None:
         if self._skipping:
             rest = self._skip(text)
             if rest is None:
+                self._skipped += len(text)
+                self.endless = self._skipped > MAX_ENDLESS
                 return
             text = rest
         if self._carry:
@@ -157,6 +166,7 @@ class Splitter:
             # Emit what we keep now and drop the rest of this segment as it streams in.
             self.truncated += 1
             self._sink(carry[:MAX_SEGMENT], self._carry_new)
+            self._skipped = len(carry)
             carry = ""
             self._skipping = True
         self._carry = carry
@@ -175,11 +185,14 @@ class Splitter:
 
 
 def feed_binary(splitter: Splitter, binary: BinaryIO, chunk_size: int = CHUNK_SIZE) -> int:
-    """Read *binary* to its end in chunks through *splitter*; returns the number of bytes read."""
+    """Read *binary* to its end in chunks through *splitter*; returns the number of bytes read.
+
+    Stops early when a line proves endless (``Splitter.endless``).
+    """
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     total = 0
     read = binary.read
-    while True:
+    while not splitter.endless:
         data = read(chunk_size)
         if not data:
             break

@@ -25,7 +25,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Uni
 from theanogpu.devices import device_kind, requested_from_flags
 from theanogpu.knowledge import misreported_nvcc
 from theanogpu.logparse import keras, loops, modern, tensorflow, theano_gpuarray, theano_old
-from theanogpu.logparse.lines import MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
+from theanogpu.logparse.lines import MAX_ENDLESS, MAX_SEGMENT, Splitter, clean, feed_binary, feed_lines
 from theanogpu.logparse.loop_epochs import LoopEpochs, ScriptTiming
 from theanogpu.logparse.obs import Observations
 from theanogpu.logparse.theano_old import NVCC_NOT_FOUND
@@ -709,6 +709,9 @@ class LogParser:
         if self._splitter.truncated:
             run.warn("%d line(s) longer than %d KiB: only their start was read"
                      % (self._splitter.truncated, 64))
+        if self._splitter.endless:
+            run.warn("a line ran on for over %d MiB without a line break (binary data, or a device such as "
+                     "/dev/zero?): reading stopped there" % (MAX_ENDLESS // (1024 * 1024)))
         if any(value is None for e in epochs for value in e["metrics"].values()):
             run.warn("some metric values are nan or inf (shown as null)")
         requested = run.requested()

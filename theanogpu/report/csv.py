@@ -2,6 +2,7 @@
 
 New columns are only ever appended (``fastest`` last), so that scripts reading by position keep working.
 Every column is a field of the JSON report's row (records.ReportRowDoc) or one key of such a field.
+A cell that a spreadsheet would evaluate as a formula gets a leading ``'`` (textsafe.csv_cell).
 """
 
 import csv
@@ -10,6 +11,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from theanogpu.records import ROW_FIELDS, Report
 from theanogpu.report.json import row_document
+from theanogpu.textsafe import csv_cell
 
 # column -> (row field, key inside it or None); "baseline" is the one column computed here.
 SOURCES: Dict[str, Optional[Tuple[str, Optional[str]]]] = {
@@ -34,6 +36,10 @@ assert all(source is None or source[0] in ROW_FIELDS for source in SOURCES.value
 
 
 def _cell(value: object) -> str:
+    return csv_cell(_text(value))
+
+
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

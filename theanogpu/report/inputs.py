@@ -7,7 +7,7 @@ The one reader for `report` (any mix of inputs, each problem named, the others s
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
-from theanogpu import results
+from theanogpu import fsutil, results
 from theanogpu.devices import requested_from_name
 from theanogpu.records import ParseResult, ResultsRecord, RunEntry
 from theanogpu.report import model
@@ -17,7 +17,7 @@ def is_results_file(path: Path) -> bool:
     """results.json by name, or any file whose text starts with ``{`` (logs never do)."""
     if path.suffix.lower() == ".json":
         return True
-    with open(str(path), "rb") as handle:
+    with fsutil.open_regular(path) as handle:  # a FIFO or a device is refused, never waited on
         head = handle.read(512)
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
@@ -45,6 +45,7 @@ def _read_one(path: Path, records: List[Tuple[Path, ResultsRecord]],
         inside = path / "results.json"
         raise results.ResultsError("%s: is a directory; give %s" % (
             path, inside if inside.is_file() else "its results.json or its .log files"))
+    fsutil.open_regular(path).close()  # what is not a regular file is refused before anything reads it
     if is_results_file(path):
         records.append((path, results.load(path)))
         return

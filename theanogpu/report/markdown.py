@@ -1,20 +1,32 @@
 """Markdown report: a GitHub table (the fastest row's name in bold), the fastest row and the fallbacks and
-failures (in bold) underneath, then the legend."""
+failures (in bold) underneath, then the legend.
 
+Every piece of data (names, GPU names, reasons, error lines) is escaped (textsafe.markdown): a
+renderer shows it as text, never as HTML, a link or a new table cell or list item. A failed run's
+output lines go in a code block whose fence is longer than any fence inside them.
+"""
+
+import re
 from typing import List, Optional
 
 from theanogpu.records import Report
 from theanogpu.report import cells
 from theanogpu.report.model import measure_value, origin_label
+from theanogpu.textsafe import markdown, visible
 
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+_TILDES = re.compile(r"~{3,}")
 
 
 def _fenced(details: List[str]) -> List[str]:
     """A failed run's output lines as a code block inside the list item above them."""
-    return ["", "  ~~~~"] + details + ["  ~~~~", ""]
+    lines = [visible(line) for line in details]
+    longest = max((len(run) for line in lines for run in _TILDES.findall(line)), default=0)
+    fence = "  " + "~" * max(4, longest + 1)  # a closing fence must be at least as long as the opening
+    return ["", fence] + ["  " + line for line in lines] + [fence, ""]
+
+
+def _cell(value: Optional[str]) -> str:
+    return markdown(value, block_start=False) if value else "-"
 
 
 def render(report: Report, color: bool = False, width: int = 80) -> str:
@@ -29,33 +41,34 @@ def render(report: Report, color: bool = False, width: int = 80) -> str:
     lines: List[str] = ["| " + " | ".join(headers) + " |",
                         "|" + "|".join("---:" if h in right else "---" for h in headers) + "|"]
     for index, row in enumerate(report["rows"]):
-        status = cells.status(row)
+        status = _cell(cells.status(row))
         if cells.alert(row):
             status = "**%s**" % status
-        name = "**%s**" % row["name"] if row.get("fastest") else row["name"]
+        name = _cell(row["name"])
+        name = "**%s**" % name if row.get("fastest") else name
         name += " (baseline)" if index == report["baseline_index"] else ""
-        values: List[Optional[str]] = [origin_label(row)] if report["show_host"] else []
-        values += [
-            name, row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
+        values: List[str] = [_cell(origin_label(row))] if report["show_host"] else []
+        values += [name] + [_cell(value) for value in (
+            row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
             cells.cudnn(row["cudnn"]), str(row["epochs"]), str(row["repeats"]),
-            cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"])]
-        values += [cells.number(measure_value(row, measure)) for _, measure in times]
-        values += [cells.speedup_cell(row), status]
-        lines.append("| " + " | ".join(_escape(value or "-") for value in values) + " |")
+            cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"]))]
+        values += [_cell(cells.number(measure_value(row, measure))) for _, measure in times]
+        values += [_cell(cells.speedup_cell(row)), status]
+        lines.append("| " + " | ".join(values) + " |")
     lines.append("")
     fastest = cells.fastest(report)
     if fastest:
-        lines.append("- " + fastest)
+        lines.append("- " + markdown(fastest))
     details: List[str] = []
     for kind, note in cells.notes(report):
         if kind == "detail":
-            details.append("  " + note)
+            details.append(note)
             continue
         if details:
             lines += _fenced(details)
             details = []
-        lines.append("- **%s**" % note if kind == "alert" else "- " + note)
+        lines.append("- **%s**" % markdown(note) if kind == "alert" else "- " + markdown(note))
     if details:
         lines += _fenced(details)
-    lines += ["", "_%s._" % cells.legend(report)]
+    lines += ["", "_%s._" % markdown(cells.legend(report))]
     return "\n".join(lines) + "\n"

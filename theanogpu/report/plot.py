@@ -5,7 +5,7 @@ matplotlib is the optional extra ``theanogpu[plot]``; without it the command say
 
 import io
 from pathlib import Path
-from typing import Any, List, Union
+from typing import Any, List, Optional, Union
 
 from theanogpu import fsutil
 from theanogpu.errors import UserError
@@ -37,9 +37,17 @@ def check_path(path: Union[str, Path]) -> Path:
     return path
 
 
-def write_plot(report: Report, path: Union[str, Path]) -> None:
-    """Draw the chart and write it to *path* atomically (format from the suffix)."""
+def write_plot(report: Report, path: Union[str, Path], label: Optional[str] = None) -> None:
+    """Draw the chart and write it to *path* (format from the suffix) through fsutil's one write path:
+    a regular file replaced atomically, a FIFO or /dev/stdout written through, anything else refused."""
     path = check_path(path)
+    label = label or "--plot=%s" % path
+    target = fsutil.write_target(path, label, streams=True)  # refused before the drawing, not after
+    fsutil.write_to(target, draw(report, path))
+
+
+def draw(report: Report, path: Path) -> bytes:
+    """The chart as PNG or SVG bytes (the format from *path*'s suffix)."""
     plt = _pyplot()
     indexes = [i for i, row in enumerate(report["rows"]) if row["measured_seconds"] is not None]
     rows = [report["rows"][i] for i in indexes]
@@ -60,17 +68,8 @@ def write_plot(report: Report, path: Union[str, Path]) -> None:
             axes.text(value, position, "  " + cells.bar_label(row, "  "), va="center")
         axes.set_title("theanogpu: %s" % MEASURES[report.get("measure") or "epoch"][2])
         figure.tight_layout()
-        _save(figure, path)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=path.suffix.lower().lstrip("."))
+        return buffer.getvalue()
     finally:
         plt.close(figure)
-
-
-def _save(figure: Any, path: Path) -> None:
-    fmt = path.suffix.lower().lstrip(".")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt)
-    data = buffer.getvalue()
-    if fmt == "svg":
-        fsutil.atomic_write_text(path, data.decode("utf-8"))
-        return
-    fsutil.atomic_write_bytes(path, data)

@@ -4,7 +4,8 @@ Columns that are empty in every row are left out; if the table is still too wide
 shortened (ending in ``~``), and if even that is not enough each row becomes a short block.
 Fallbacks and failures are marked ``!!`` in the notes, and in red when *color* is on (a terminal).
 The fastest row's name ends in `` *``, and the line starting ``*`` under the table says why (in green
-on a terminal).
+on a terminal). Control characters in the data (escape sequences from a log) are shown escaped
+(textsafe.visible): the only escape sequences in the output are this module's own colours.
 """
 
 import textwrap
@@ -13,6 +14,7 @@ from typing import Callable, List, Optional, Tuple
 from theanogpu.records import Report, ReportRow
 from theanogpu.report import cells
 from theanogpu.report.model import origin_label
+from theanogpu.textsafe import visible
 
 RED, GREEN, BOLD, RESET = "\x1b[31m", "\x1b[32m", "\x1b[1m", "\x1b[0m"
 # Ends the winner's name cell: in the name column (left-aligned, shrunk in the middle) it keeps the
@@ -135,7 +137,7 @@ def _row_style(row: ReportRow) -> str:
 def _table(report: Report, width: int, color: bool) -> List[str]:
     columns = _columns(report)
     table = [[column.header for column in columns]]
-    table += [[column.cell(row) or "-" for column in columns] for row in report["rows"]]
+    table += [[visible(column.cell(row) or "-") for column in columns] for row in report["rows"]]
     layout = _layout(columns, table, width)
     if layout is None:
         return _blocks(report, columns, table, color)
@@ -175,8 +177,9 @@ def render(report: Report, color: bool = False, width: int = 80) -> str:
     # The answer to "which configuration is fastest" comes first, right under the "*" it explains.
     fastest = cells.fastest(report)
     if fastest:
-        lines += [_paint(text, GREEN, color) for text in wrap.wrap(FASTEST_MARK.strip() + "  " + fastest)]
-    for kind, note in cells.notes(report):
+        lines += [_paint(text, GREEN, color) for text in wrap.wrap(FASTEST_MARK.strip() + "  " + visible(fastest))]
+    for kind, raw in cells.notes(report):
+        note = visible(raw)
         if kind == "alert":
             lines += [_paint(text, RED, color) for text in wrap.wrap("!! " + note)]
         elif kind == "detail":
@@ -191,6 +194,6 @@ def render(report: Report, color: bool = False, width: int = 80) -> str:
             lines += wrap.wrap("-  " + note)
     stack = _one_stack(report["rows"])
     if stack:
-        lines += wrap.wrap("-  every run used stack %s" % stack)
-    lines += wrap.wrap(cells.legend(report))
+        lines += wrap.wrap("-  every run used stack %s" % visible(stack))
+    lines += wrap.wrap(visible(cells.legend(report)))
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+from theanogpu import fsutil
 from theanogpu.errors import UserError
 from theanogpu.stacks import inside, interpreters, steps, toxini
 from theanogpu.stacks.kinds import ExistingEnv, PinnedStack, Stack, ToxEnv
@@ -90,7 +91,9 @@ def tox_env_dir(env_name: str, directory: Optional[Path] = None) -> Tuple[Path, 
     root = (directory or Path.cwd()).absolute()
     ini = root / "tox.ini"
     try:
-        text = ini.read_text(encoding="utf-8")
+        text = fsutil.read_limited(ini).decode("utf-8")  # a FIFO or a device named tox.ini is refused
+    except UnicodeDecodeError:
+        raise UserError("stack tox:%s: %s is not UTF-8 text" % (env_name, ini)) from None
     except FileNotFoundError:
         raise UserError("stack tox:%s: no tox.ini in %s; run theanogpu in the directory that holds tox.ini, or "
                         "give the env's directory as the stack (e.g. --stack path/to/.tox/%s)"

@@ -5,6 +5,7 @@ users add their own in the same format (``user_stacks_file``).
 """
 
 import configparser
+import errno
 import hashlib
 import json
 import os
@@ -13,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
+from theanogpu import fsutil
 from theanogpu.errors import UserError
 from theanogpu.frameworks import KEY_DISTRIBUTIONS
 from theanogpu.resources import stacks_dir
 from theanogpu.stacks import interpreters
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")  # \Z: "$" would let a trailing newline through
 _REQ_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
 _KEYS = ("python", "requirements", "pip", "virtualenv", "env", "description")
 # `virtualenv = virtualenv<20.22`: the name, then comma-separated PEP 440 specifiers (spaces allowed).
@@ -156,13 +158,22 @@ def _load_file(path: Path) -> Dict[str, StackSpec]:
         target = Path(os.path.expanduser(name))
         if not target.is_absolute():
             target = path.parent / target
-        return target.read_text(encoding="utf-8")
+        return _read_text(target)
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except OSError as exc:
         raise UserError("cannot read stacks file %s: %s" % (path, exc.strerror or exc)) from None
     return parse_stacks_ini(text, str(path), read_file)
+
+
+def _read_text(path: Path) -> str:
+    """A small text file the user names; OSError also for a FIFO or a device (refused, not waited on
+    or read forever) and for text that is not UTF-8."""
+    try:
+        return fsutil.read_limited(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise OSError(errno.EILSEQ, "not UTF-8 text", str(path)) from None
 
 
 def user_stacks_file() -> Optional[Path]:

@@ -17,12 +17,12 @@ import stat
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, TextIO
 
+from theanogpu import fsutil
 from theanogpu.errors import UserError
 from theanogpu.logparse import UPDATES_SUFFIX  # the parser reads what this writes
 from theanogpu.logparse.timestamps import format_line
 from theanogpu.updates import Point, Tracker, format_point
 
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
@@ -47,7 +47,7 @@ def _create(path: Path) -> TextIO:
     check_log_path(path)
     if path.exists():
         path.unlink()  # an earlier attempt's file of this run (a resume runs it again)
-    fd = os.open(str(path), _CREATE, 0o666)
+    fd = fsutil.create_exclusive(path)
     # Line-buffered: `tail -f` follows a run as it prints, and a harness killed with SIGKILL
     # loses no complete line (a line is one write; the chattiest Keras prints ~300 a second).
     return os.fdopen(fd, "w", encoding="utf-8", errors="replace", buffering=1)

@@ -6,6 +6,7 @@ import time
 from typing import Any, Mapping, Optional, TextIO
 
 from theanogpu.display import StatusLine
+from theanogpu.textsafe import visible
 
 
 def _seconds(value: Optional[float]) -> str:
@@ -66,7 +67,8 @@ class CompareProgress:
         parsed = entry.get("parsed") or {}
         status = entry["status"]
         if parsed.get("fallback"):
-            status = "FELL BACK TO CPU" + (": %s" % parsed["fallback_reason"] if parsed.get("fallback_reason")
+            # The reason is the log's own words: shown, never obeyed by the terminal.
+            status = "FELL BACK TO CPU" + (": %s" % visible(parsed["fallback_reason"]) if parsed.get("fallback_reason")
                                            else "")
         line = "[%d/%d] %s: %s in %s" % (self.index, self.total, label, status, _seconds(entry["wall_seconds"]))
         self.display.message = line

@@ -123,17 +123,15 @@ def _load_variants(args: Dict[str, Any]) -> List[Variant]:
     return select_variants(matrix, args["--variant"], [])
 
 
-def _script_args(args: Dict[str, Any], default_script: bool) -> List[str]:
+def _script_args(args: Dict[str, Any]) -> List[str]:
+    """--epochs, --samples and --data as the script's arguments, then every --arg. (Without --data the
+    example finds a cached CIFAR-10 in the run's private HOME: dataset caches are linked there.)"""
     extra = []
     for option, most in (("--epochs", MAX_EPOCHS), ("--samples", MAX_SAMPLES)):
         number = options.positive_int(args, option, most)
         if number is not None:
             extra += [option, str(number)]
     data = args["--data"]
-    if data is None and default_script:
-        # The run gets a private HOME, so hand the example the real Keras cache explicitly.
-        cache = Path.home() / ".keras" / "datasets" / "cifar-10-batches-py"
-        data = str(cache) if cache.is_dir() else None
     if data is not None:
         if not Path(data).is_dir():
             raise UserError("--data=%s: no such directory (it should hold CIFAR-10's data_batch_1..5 and "
@@ -184,7 +182,7 @@ def run(args: Dict[str, Any]) -> int:
     script = Path(args["--script"]) if args["--script"] else resources.examples_dir() / "cifar10_cnn.py"
     if not script.is_file():
         raise UserError("--script=%s: no such file" % script)
-    script_args = _script_args(args, default_script=args["--script"] is None)
+    script_args = _script_args(args)
     progress = CompareProgress(sys.stderr)
     out = None if dry_run else prepare_out(choose_out(args["--out"], args["--resume"]))
     targets = stacks.resolve_targets(list(args["--stack"]), not dry_run, wants_auto_blas(variants), progress.message)

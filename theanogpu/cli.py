@@ -60,6 +60,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             return 0
+        except KeyboardInterrupt:  # Ctrl-C while a command's modules are still being imported
+            return _fail("interrupted", 130)
 
 
 def _main(argv: List[str]) -> int:

@@ -23,6 +23,7 @@ SOURCES: Dict[str, Optional[Tuple[str, Optional[str]]]] = {
     "status": ("status", None), "fallback": ("fallback", None), "fallback_reason": ("fallback_reason", None),
     "error": ("error", None), "fastest": ("fastest", None),
     "speedup_significant": ("speedup_significant", None), "measured_speedup": ("measured_speedup", None),
+    "target": ("target", None), "node": ("node", None), "job_gpus": ("job_gpus", None),
 }
 COLUMNS = tuple(SOURCES)
 assert all(source is None or source[0] in ROW_FIELDS for source in SOURCES.values())

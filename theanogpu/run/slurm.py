@@ -22,6 +22,7 @@ import os
 import secrets
 import shlex
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -77,8 +78,7 @@ class Slurm:
     def run(self, argv: Sequence[str], stdin: Optional[str] = None) -> subprocess.CompletedProcess:
         begin = time.monotonic()
         try:
-            return subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=self.timeout,
-                                  stdin=None if stdin is not None else subprocess.DEVNULL)
+            return self._execute(argv, stdin)
         except FileNotFoundError:
             raise UserError("--launcher slurm: %s not found on PATH; run compare where Slurm's commands work (a "
                             "login node, or after `module load slurm`)" % argv[0]) from None
@@ -90,6 +90,10 @@ class Slurm:
                 " --test-only" if "--test-only" in argv else "")
             self.calls[name] += 1
             self.seconds[name].append(time.monotonic() - begin)
+
+    def _execute(self, argv: Sequence[str], stdin: Optional[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=self.timeout,
+                              stdin=None if stdin is not None else subprocess.DEVNULL)
 
     def submit(self, argv: Sequence[str], script: str) -> Tuple[Optional[str], str]:
         """(job id, "") or (None, Slurm's message)."""
@@ -221,6 +225,21 @@ class SlurmLauncher(Launcher):
             if proc.returncode != 0:
                 raise UserError("%s: Slurm rejects the job: %s" % (self._spelled(target),
                                                                    slurmstate.one_line(proc.stderr or proc.stdout)))
+        self._check_shared()
+
+    def _check_shared(self) -> None:
+        """A word up front when --out or theanogpu itself is on a disk of this machine alone while the
+        cluster has other nodes: their jobs would fail (each says so, from the node)."""
+        proc = self.slurm.run(["sinfo", "-h", "-N", "-o", "%N"])
+        here = {"localhost", socket.gethostname(), socket.gethostname().split(".")[0]}
+        others = sorted(set(proc.stdout.split()) - here) if proc.returncode == 0 else []
+        if not others:
+            return
+        for what, path in (("--out", self.out), ("theanogpu's Python", Path(self.python))):
+            kind = filesystem_type(path) if path is not None else None
+            if kind in LOCAL_FILESYSTEMS:
+                self.note("slurm: note: %s (%s) is on a local %s filesystem of this machine; nodes such as %s "
+                          "cannot see it: %s" % (what, path, kind, others[0], slurmstate.SHARED_FS))
 
     def sbatch_line(self, target: Optional[ClusterTarget], label: str, timeout: Optional[float] = None) -> str:
         """The sbatch command a run is submitted with (compare --dry-run shows it)."""
@@ -282,6 +301,7 @@ class SlurmLauncher(Launcher):
         if job_id is None:
             if first:  # nothing of this comparison is in Slurm yet: stop here, as for a bad option
                 raise UserError("%s: Slurm rejects the job: %s" % (self._spelled(target), message))
+            _log_without_output(job, "theanogpu: Slurm rejected the job: %s" % message)
             return Outcome("failed", None, 0.0, [message], reason="rejected at submit: %s" % message,
                            facts={"launcher": "slurm", "target": target.name})
         tracked = _Tracked(job, job_id, name, job_dir, self._relative(job_dir), target.name, utc_now())
@@ -370,8 +390,6 @@ class SlurmLauncher(Launcher):
             events.submitted(tracked.job, tracked.facts("running"))
         if tracked.started:
             self._read_log(tracked, events)
-        if record is not None and record.get("status") == "ok":
-            return slurmstate.ending(state, record, tracked.cancel_sent is not None, tracked.rel_dir)
         if record is not None and tracked.exit_seen is None:
             tracked.exit_seen = now
         cancelled = tracked.cancel_sent is not None
@@ -402,18 +420,14 @@ class SlurmLauncher(Launcher):
         if tracked.started:
             self._read_log(tracked, None)
         if not tracked.job.log_path.exists():
-            # It never ran (cancelled while queued, never started, its node could not see the files): its log
-            # still says what it was and why it has no output, as every run's log does.
-            with RunLog(tracked.job.log_path) as log:
-                for line in tracked.job.header:
-                    log.write(0.0, "m", line)
-                log.write(0.0, "m", "theanogpu: job %s ended %s without running the script%s" % (
-                    tracked.job_id, tracked.state.state if tracked.state else "unseen",
-                    ": " + ended.reason if ended.reason else ""))
+            _log_without_output(tracked.job, "theanogpu: job %s ended %s without running the script%s" % (
+                tracked.job_id, tracked.state.state if tracked.state else "unseen",
+                ": " + ended.reason if ended.reason else ""))
         facts = tracked.facts()
         facts["node"] = record.get("node") or tracked.node
         facts["job_gpus"] = list(record.get("gpus") or [])
-        facts["job_state"] = tracked.state.state if tracked.state is not None else None
+        # Slurm's final word only: a job given up on while Slurm still called it running has none.
+        facts["job_state"] = tracked.state.state if tracked.state is not None and not tracked.state.active else None
         if record.get("started"):
             facts["started"] = record["started"]  # the job's own clock: when the script started
         tail = list(record.get("tail") or tracked.tail) or jobfile.output_tail(tracked.job_dir)
@@ -454,7 +468,8 @@ class SlurmLauncher(Launcher):
         now = time.monotonic()
         for one in tracked:
             one.cancel_sent = now
-        self.note("slurm: cancelled %s (%s)" % (_id_range(tracked), why))
+        self.note("slurm: cancelled %d job%s (%s): %s" % (len(tracked), "s" if len(tracked) != 1 else "",
+                                                          _id_range(tracked), why))
 
     def _show(self, live: List[_Tracked]) -> None:
         counts: Counter[str] = collections.Counter()
@@ -477,6 +492,38 @@ class SlurmLauncher(Launcher):
             if probe.is_set() and live[0].cancel_sent is None:
                 return
             time.sleep(min(0.1, max(deadline - time.monotonic(), 0)))
+
+
+def _log_without_output(job: Job, line: str) -> None:
+    """The log of a run whose script never ran (rejected, cancelled while queued, never started, its node
+    could not see the files): it still says what the run was and why it has no output."""
+    with RunLog(job.log_path) as log:
+        for header in job.header:
+            log.write(0.0, "m", header)
+        log.write(0.0, "m", line)
+
+
+# Filesystems that live on one machine: a path on one is not visible from the cluster's other nodes.
+LOCAL_FILESYSTEMS = ("ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs", "f2fs", "vfat", "ramfs")
+
+
+def filesystem_type(path: Path, mounts: str = "/proc/mounts") -> Optional[str]:
+    """The type of the filesystem *path* is on (the longest mount point above it), or None."""
+    try:
+        lines = Path(mounts).read_text(encoding="utf-8", errors="replace").splitlines()
+        target = os.path.realpath(str(path))
+    except OSError:
+        return None
+    best, kind = "", None
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    return kind
 
 
 def _id_range(tracked: Sequence[_Tracked]) -> str:

@@ -46,7 +46,7 @@ def test_no_sbatch_is_one_line_and_exit_2_before_anything_runs(tmp_path):
 def test_dry_run_shows_the_sbatch_line_of_each_run(tmp_path):
     proc = compare(tmp_path, "--dry-run", "--variant", "gpu:device=gpu", "--timeout", "600",
                    "--on", "slurm:partition=v100,gres=gpu:1", "--on", "slurm:partition=k80,exclusive=no",
-                   "--slurm-arg=--account=lab")
+                   "--slurm-arg", "--account=lab")  # with a space too: docopt never sees --account as compare's
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.startswith("# submitted as: ")]
     assert len(lines) == 2

@@ -308,3 +308,8 @@ def test_cluster_targets_are_part_of_labels_keys_and_identities_but_local_runs_a
     assert len({run.key for run in cluster}) == 4 and local[0].key == ("cpu", "fake", 1, None)
     assert "where" not in run_identity(local[0], "s.py", "0", [])  # a local run's identity hash stays what it was
     assert run_identity(cluster[0], "s.py", "0", [])["where"] == "slurm:partition=k80"
+    # threads = all is counted where compare runs: said on a cluster's run, where the node may differ.
+    tuned = parse_variant_spec("t:device=cpu,threads=all")
+    assert not any("the machine that runs compare" in note for note in plan_runs([tuned], [STACK], 1, 2)[0].notes)
+    (on_node,) = plan_runs([tuned], [STACK], 1, cpu_count=2, where=parse_targets(["slurm"]))
+    assert on_node.notes[-1].startswith("threads = all is 2 here, the CPUs of the machine that runs compare")

@@ -62,6 +62,7 @@ def worker(path, **kwargs):
 
 def test_the_worker_logs_as_compare_does_and_records_the_exit(tmp_path):
     path, log = write_job(tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o600  # the whole environment: for its owner's eyes only
     proc = worker(path, env=dict(os.environ, SLURM_JOB_ID="77", SLURMD_NODENAME="node7", CUDA_VISIBLE_DEVICES=""))
     assert proc.wait(timeout=60) == 0, proc.stderr.read()
     lines = log.read_text().splitlines()

@@ -41,8 +41,8 @@ Options:
                       each job has its node to itself; no: shared, e.g. with gres=gpu:1) and
                       name (the rows' label; default the partition). Repeatable: every run goes
                       to every target. Plain slurm: the cluster's default partition.
-  --slurm-arg=ARG     One more sbatch option for every job, written with =, e.g.
-                      --slurm-arg=--account=lab --slurm-arg=--time=2:00:00 (repeatable).
+  --slurm-arg=ARG     One more sbatch option for every job, e.g. --slurm-arg=--account=lab
+                      --slurm-arg=--time=2:00:00 (repeatable).
 
 Each run gets THEANO_FLAGS from its variant (re-spelled for the stack's Theano: device=gpu becomes
 device=cuda and lib.cnmem becomes gpuarray.preallocate on Theano 1.0), THEANORC pointing at a
@@ -112,6 +112,21 @@ from theanogpu.run import (
     wants_auto_blas,
 )
 from theanogpu.variants import Variant, parse_matrix, select_variants
+
+
+def normalize_argv(argv: List[str]) -> List[str]:
+    """``--slurm-arg --time=10`` as ``--slurm-arg=--time=10``: docopt would read the sbatch option as one of
+    compare's own."""
+    out: List[str] = []
+    index = 0
+    while index < len(argv):
+        if argv[index] == "--slurm-arg" and index + 1 < len(argv):
+            out.append("--slurm-arg=" + argv[index + 1])
+            index += 2
+        else:
+            out.append(argv[index])
+            index += 1
+    return out
 
 
 def _read_matrix(path: Path) -> List[Variant]:

@@ -24,7 +24,8 @@ FORMAT = 1
 
 def write_job(job_dir: Path, job: Dict[str, Any]) -> Path:
     path = job_dir / JOB_FILE
-    atomic_write_text(path, json.dumps(dict(job, format=FORMAT), indent=1, sort_keys=True) + "\n")
+    # Yours alone (0600): it holds your whole environment, tokens and all, on a filesystem others share.
+    atomic_write_text(path, json.dumps(dict(job, format=FORMAT), indent=1, sort_keys=True) + "\n", mode=0o600)
     return path
 
 

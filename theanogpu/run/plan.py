@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from theanogpu.backends import translate_variant
+from theanogpu.intent import ALL_THREADS
 from theanogpu.run.targets import ClusterTarget
 from theanogpu.stacks.target import StackTarget
 from theanogpu.variants import Variant
@@ -80,6 +81,9 @@ def plan_runs(variants: Sequence[Variant], stacks: Sequence[StackTarget], repeat
                 for variant in variants:
                     run = plan_run(variant, stack, repeat, repeats, cpu_count)
                     run.where = target
+                    if target is not None and variant.threads == ALL_THREADS and not run.skip:
+                        run.notes.append("threads = all is %d here, the CPUs of the machine that runs compare, "
+                                         "not the node's: say threads = N" % cpu_count)
                     runs.append(run)
     return runs
 

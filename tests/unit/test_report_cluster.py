@@ -69,3 +69,14 @@ def test_notes_name_the_node_of_a_row_in_trouble():
                   error=["Slurm's time limit ended the job on gpu09 (TIMEOUT)"])
     text = render(model.build(RUNS + [failed]), "text", width=120)
     assert "!! gpu@theano10 on v100/gpu09: timeout: Slurm's time limit ended the job on gpu09 (TIMEOUT)" in text
+
+
+def test_markdown_and_html_say_where_too_and_local_reports_are_unchanged():
+    markdown = render(model.build(RUNS), "markdown")
+    assert markdown.splitlines()[0].startswith("| name | stack | target | node | job GPU | device |")
+    assert "| gpu | theano10 | v100 | gpu08 | Tesla V100-SXM2-16GB | gpu |" in markdown
+    page = render(model.build(RUNS), "html")
+    assert ">target<" in page and ">gpu08<" in page and ">Tesla K80<" in page
+    local = [dict(run, target=None, node=None, job_gpus=[]) for run in RUNS[:2]]
+    assert "target" not in render(model.build(local), "markdown").splitlines()[0]
+    assert ">target<" not in render(model.build(local), "html")

@@ -20,9 +20,11 @@ def _fenced(details: List[str]) -> List[str]:
 def render(report: Report, color: bool = False, width: int = 80) -> str:
     if not report["rows"]:
         return "_No runs to report._\n"
-    headers = (["host"] if report["show_host"] else []) + [
-        "name", "stack", "device", "GPU", "CNMeM", "cuDNN", "epochs", "runs", "s/epoch", "spread", "speedup",
-        "status"]
+    # Where a cluster ran each row: columns only when some row ran on one.
+    where = any(row.get("target") or row.get("node") for row in report["rows"])
+    headers = (["host"] if report["show_host"] else []) + ["name", "stack"] + (
+        ["target", "node", "job GPU"] if where else []) + [
+        "device", "GPU", "CNMeM", "cuDNN", "epochs", "runs", "s/epoch", "spread", "speedup", "status"]
     right = {"epochs", "runs", "s/epoch", "spread", "speedup"}
     lines: List[str] = ["| " + " | ".join(headers) + " |",
                         "|" + "|".join("---:" if h in right else "---" for h in headers) + "|"]
@@ -33,8 +35,11 @@ def render(report: Report, color: bool = False, width: int = 80) -> str:
         name = "**%s**" % row["name"] if row.get("fastest") else row["name"]
         name += " (baseline)" if index == report["baseline_index"] else ""
         values: List[Optional[str]] = [origin_label(row)] if report["show_host"] else []
+        values += [name, row["stack"]]
+        if where:
+            values += [row.get("target"), row.get("node"), cells.job_gpus(row.get("job_gpus"))]
         values += [
-            name, row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
+            cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
             cells.cudnn(row["cudnn"]), str(row["epochs"]), str(row["repeats"]),
             cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"]),
             cells.speedup_cell(row),

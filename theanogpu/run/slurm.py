@@ -260,27 +260,27 @@ class SlurmLauncher(Launcher):
     def execute(self, jobs: Iterable[Job], events: JobEvents) -> Iterator[Tuple[Job, Outcome]]:
         live: List[_Tracked] = []
         begin = time.monotonic()
-        for job in jobs:
-            if job.attach is not None:
-                live.append(self._attach(job))
-                continue
-            submitted = self._submit(job, events, first=not live and not self.slurm.calls["sbatch"])
-            if isinstance(submitted, Outcome):
-                yield job, submitted
-            else:
-                live.append(submitted)
-        self.submit_seconds = time.monotonic() - begin
-        if live:
-            self.note("slurm: %d job%s in flight (%s), polling every %gs" % (
-                len(live), "s" if len(live) != 1 else "", _id_range(live), self.poll))
         try:
+            for job in jobs:
+                if job.attach is not None:
+                    live.append(self._attach(job))
+                    continue
+                submitted = self._submit(job, events, first=not live and not self.slurm.calls["sbatch"])
+                if isinstance(submitted, Outcome):
+                    yield job, submitted
+                else:
+                    live.append(submitted)
+            self.submit_seconds = time.monotonic() - begin
+            if live:
+                self.note("slurm: %d job%s in flight (%s), polling every %gs" % (
+                    len(live), "s" if len(live) != 1 else "", _id_range(live), self.poll))
             yield from self._watch(live, events)
         finally:
-            left = [tracked for tracked in live if tracked.job_id]
-            if left:
+            # Only when this comparison ends early (an error; Ctrl-C cancels and waits): the jobs go on.
+            if live:
                 self.note("slurm: %d job%s of this comparison still in Slurm (%s): run the same command to "
-                          "re-attach, or scancel them" % (len(left), "s" if len(left) != 1 else "", _id_range(left)))
-            if self.slurm.calls["sbatch"] or self.polls:
+                          "re-attach, or scancel them" % (len(live), "s" if len(live) != 1 else "", _id_range(live)))
+            if self.polls:
                 self.note("slurm: %s; submitting took %.1f s" % (self.slurm.summary(self.polls, self.poll),
                                                                 self.submit_seconds))
 

@@ -102,7 +102,7 @@ class RunEntry(TypedDict, total=False):
     variant: str
     stack: Optional[str]
     repeat: int
-    status: str  # ok | failed | timeout | interrupted | skipped
+    status: str  # ok | failed | timeout | interrupted | skipped | cancelled; in flight: submitted | running
     exit_code: Optional[int]
     wall_seconds: float
     log: Optional[str]
@@ -122,6 +122,17 @@ class RunEntry(TypedDict, total=False):
     identity_hash: str
     datasets: List[str]  # the user's dataset caches the run could read (run/datasets.py)
     dataset_changes: List[str]  # files of those caches that changed during the run
+    # Where a cluster ran it (run/slurm.py; absent for a local run): the --on target, the scheduler's job
+    # and its own directory, the node and the GPUs the job saw from inside, the scheduler's final state.
+    launcher: str  # "slurm"
+    target: Optional[str]
+    job_id: str
+    job_dir: str  # relative to the output directory: unique per submission (job ids restart)
+    node: Optional[str]
+    job_gpus: List[str]
+    job_state: Optional[str]  # COMPLETED, FAILED, TIMEOUT, CANCELLED, OUT_OF_MEMORY, NODE_FAIL ...
+    submitted: str
+    reason: str  # why it ended as it did, when the status alone does not say (the scheduler's word)
     # Added when a report reads the run: where it came from, and the machine's record.
     origin: Optional[str]
     host: Union[Host, str, None]  # the record's host, or a host name
@@ -182,6 +193,9 @@ class ReportRowDoc(TypedDict):
     speedup_high: Optional[float]
     seconds_per_epoch_source: Optional[str]  # epochs | projected (from the steady-state throughput)
     throughput: Optional[Dict[str, Any]]  # steady-state rate of the progress updates, with its interval
+    target: Optional[str]  # the cluster target (--on) the row's runs were sent to; None: run locally
+    node: Optional[str]  # the node they ran on (a row never mixes nodes)
+    job_gpus: Optional[List[str]]  # the GPUs the job saw from inside (nvidia-smi in the job)
 
 
 class ReportRow(ReportRowDoc):

@@ -20,7 +20,9 @@ from theanogpu.textsafe import visible
 SCHEMA = 1
 # A comparison's record is a few KB per run: even 1000 repeats of a large matrix stay far below this.
 MAX_BYTES = 64 * 1000 * 1000
-STATUSES = ("ok", "failed", "timeout", "interrupted", "skipped")
+# "cancelled": its cluster job was cancelled by someone else; "submitted"/"running": a cluster job that
+# had not ended when the file was written (a resume re-attaches to it).
+STATUSES = ("ok", "failed", "timeout", "interrupted", "skipped", "cancelled", "submitted", "running")
 
 
 class ResultsError(UserError):
@@ -37,8 +39,8 @@ def new_results(host: Optional[Dict[str, Any]] = None, created: Optional[str] = 
 
 
 def run_key(run: RunEntry) -> Tuple[Any, ...]:
-    """What identifies a run inside one comparison: (variant, stack, repeat)."""
-    return (run.get("variant"), run.get("stack"), run.get("repeat", 1))
+    """What identifies a run inside one comparison: (variant, stack, repeat, cluster target or None)."""
+    return (run.get("variant"), run.get("stack"), run.get("repeat", 1), run.get("target"))
 
 
 def add_run(record: ResultsRecord, run: RunEntry) -> ResultsRecord:

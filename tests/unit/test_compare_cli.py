@@ -81,8 +81,8 @@ def test_sigint_keeps_finished_runs_and_leaves_no_process(tmp_path):
                             start_new_session=True)
     log = tmp_path / "out" / "results.json"
     deadline = time.monotonic() + 60
-    # Wait until the first run finished and the second is under way.
-    while time.monotonic() < deadline and not (log.exists() and json.loads(log.read_text())["runs"]):
+    # Wait until the first run finished (results.json exists from the start) and the second is under way.
+    while time.monotonic() < deadline and '"status": "ok"' not in (log.read_text() if log.exists() else ""):
         time.sleep(0.1)
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)

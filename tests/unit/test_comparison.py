@@ -206,3 +206,110 @@ def test_identity_changes_name_package_versions():
     assert changes(old, new) == ["the script's arguments changed",
                                  "the stack's packages changed (theano 0.8.2 -> 0.9.0)"]
     assert changes(old, dict(old)) == []
+
+
+# -- a launcher that hands jobs to a scheduler (a cluster): on record before they end, re-attached after
+
+
+class SchedulingLauncher(Launcher):
+    """Stands in for a scheduler: every job is "submitted" (JobEvents.submitted, with a job id) before any
+    runs, then they run. ``lost_after`` ends the comparison's process the way a dropped SSH session would,
+    with jobs still queued. A job handed out with ``attach`` is watched, never submitted again."""
+
+    name = "scheduler"
+
+    def __init__(self, lost_after=None, first_id=100):
+        self.lost_after = lost_after
+        self.next_id = first_id
+        self.submitted, self.attached, self.finished = [], [], []
+
+    def execute(self, jobs, events):
+        queue = []
+        for job in jobs:
+            if job.attach is not None:
+                self.attached.append((job.label, job.attach["job_id"]))
+            else:
+                self.submitted.append(job.label)
+                events.submitted(job, {"status": "submitted", "launcher": "scheduler", "job_id": str(self.next_id),
+                                       "job_dir": ".runs/%s/job-%d" % (job.label, self.next_id)})
+                self.next_id += 1
+            queue.append(job)
+        for job in queue:
+            if self.lost_after is not None and len(self.finished) == self.lost_after:
+                raise ConnectionError("the session is gone")
+            events.started(job)
+            with RunLog(job.log_path) as log:
+                for t, stream, text in KERAS_EPOCHS:
+                    log.write(t, stream, text)
+                    events.line(job, t, stream, text)
+            self.finished.append(job.label)
+            yield job, Outcome("ok", 0, 3.3, [], facts={"node": "gpu07", "job_gpus": ["Tesla V100"]})
+
+
+def test_a_submitted_job_is_on_record_before_it_ends_and_a_resume_reattaches_to_it(tmp_path):
+    first = SchedulingLauncher(lost_after=1)
+    with pytest.raises(ConnectionError):
+        comparison(tmp_path, first).run()
+    runs = {r["variant"]: r for r in recorded(tmp_path)}
+    assert runs["cpu"]["status"] == "ok" and runs["cpu"]["node"] == "gpu07"
+    assert [(runs[v]["status"], runs[v]["job_id"]) for v in ("gpu", "big")] == [("submitted", "101"),
+                                                                              ("submitted", "102")]
+
+    second = SchedulingLauncher(first_id=500)
+    run = comparison(tmp_path, second)
+    summary = run.run()
+    # Never submitted twice: the queued jobs are watched under their old ids, the finished one is kept.
+    assert second.submitted == [] and second.attached == [("gpu@fake", "101"), ("big@fake", "102")]
+    assert run._again == ["gpu@fake: re-attached to job 101 (submitted when last seen)",
+                          "big@fake: re-attached to job 102 (submitted when last seen)"]
+    assert not summary.interrupted and [r["status"] for r in recorded(tmp_path)] == ["ok", "ok", "ok"]
+    assert recorded(tmp_path)[1]["job_gpus"] == ["Tesla V100"]
+
+
+def test_a_job_in_flight_for_another_configuration_is_not_reattached(tmp_path):
+    with pytest.raises(ConnectionError):
+        comparison(tmp_path, SchedulingLauncher(lost_after=0), specs=("cpu:device=cpu",)).run()
+    (tmp_path / "train.py").write_text("print('edited')\n")
+    again = SchedulingLauncher(first_id=7)
+    run = comparison(tmp_path, again, specs=("cpu:device=cpu",))
+    run.run()
+    assert again.submitted == ["cpu@fake"] and again.attached == []
+    assert run._again == ["cpu@fake: runs again: its earlier job 100 was another run (its script was edited); that "
+                          "job is left to the scheduler"]
+
+
+def test_an_interrupt_records_every_job_a_parallel_launcher_reports(tmp_path):
+    class Parallel(SchedulingLauncher):
+        """All jobs at once: Ctrl-C during the first one, every job then reported interrupted."""
+
+        def execute(self, jobs, events):
+            queue = list(jobs)
+            os.kill(os.getpid(), signal.SIGINT)
+            for job in queue:
+                assert job.stop.is_set()
+                with RunLog(job.log_path) as log:  # a launcher leaves a log for every job it reports
+                    log.write(0.0, "m", "cancelled before it started")
+                yield job, Outcome("interrupted", -15, 1.0, [])
+
+    summary = comparison(tmp_path, Parallel()).run()
+    assert summary.interrupted
+    assert [r["status"] for r in recorded(tmp_path)] == ["interrupted"] * 3
+
+
+def test_cluster_targets_are_part_of_labels_keys_and_identities_but_local_runs_are_unchanged(tmp_path):
+    from theanogpu.run.identity import run_identity
+    from theanogpu.run.targets import parse_targets
+
+    variant = parse_variant_spec("cpu:device=cpu")
+    local = plan_runs([variant], [STACK], 1)
+    cluster = plan_runs([variant], [STACK], 2, where=parse_targets(["slurm:partition=k80", "slurm:partition=v100"]))
+    assert [run.label for run in local] == ["cpu@fake"]
+    assert [run.label for run in cluster] == ["cpu@fake+k80#1", "cpu@fake+v100#1", "cpu@fake+k80#2", "cpu@fake+v100#2"]
+    assert len({run.key for run in cluster}) == 4 and local[0].key == ("cpu", "fake", 1, None)
+    assert "where" not in run_identity(local[0], "s.py", "0", [])  # a local run's identity hash stays what it was
+    assert run_identity(cluster[0], "s.py", "0", [])["where"] == "slurm:partition=k80"
+    # threads = all is counted where compare runs: said on a cluster's run, where the node may differ.
+    tuned = parse_variant_spec("t:device=cpu,threads=all")
+    assert not any("the machine that runs compare" in note for note in plan_runs([tuned], [STACK], 1, 2)[0].notes)
+    (on_node,) = plan_runs([tuned], [STACK], 1, cpu_count=2, where=parse_targets(["slurm"]))
+    assert on_node.notes[-1].startswith("threads = all is 2 here, the CPUs of the machine that runs compare")

@@ -302,6 +302,7 @@ def test_csv_appends_new_columns_and_keeps_the_old_in_place():
     # Scripts read by position: every column keeps its place, new ones come after "fastest".
     assert header[20:25] == ["status", "fallback", "fallback_reason", "error", "fastest"]
     assert header[25:27] == ["speedup_significant", "measured_speedup"]
+    assert header[-3:] == ["target", "node", "job_gpus"]  # the cluster's columns came last
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["name"], r["fastest"]) for r in rows] == [("cpu", "false"), ("openmp", "true"), ("blas", "false"),
                                                           ("float64", "false")]

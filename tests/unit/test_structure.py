@@ -25,6 +25,7 @@ PURE = ["devices.py", "frameworks.py", "intent.py", "variants.py", "backends.py"
         "logparse/theano_old.py", "logparse/theano_gpuarray.py", "logparse/modern.py",
         "logparse/timestamps.py", "report/model.py", "report/cells.py", "report/text.py",
         "report/markdown.py", "report/csv.py", "report/json.py", "report/html.py", "run/plan.py",
+        "run/targets.py", "run/slurmstate.py",
         "stacks/target.py", "stacks/toxini.py", "stacks/doctor_checks.py"]
 EDGE_MODULES = {"subprocess", "socket", "signal", "shutil", "tempfile", "selectors", "threading"}
 

@@ -4,7 +4,8 @@ Usage:
   theanogpu compare [--matrix=FILE] [--variant=SPEC]... [--stack=NAME]... [--script=PATH]
                     [--epochs=N] [--samples=N] [--data=DIR] [--repeat=N] [--timeout=SECONDS]
                     [--out=DIR] [--baseline=NAME] [--format=FMT] [--dry-run] [--resume]
-                    [--until-stable[=PCT]] [--arg=ARG]...
+                    [--until-stable[=PCT]] [--arg=ARG]... [--launcher=NAME] [--on=TARGET]...
+                    [--slurm-arg=ARG]...
   theanogpu compare (-h | --help)
 
 Options:
@@ -36,6 +37,15 @@ Options:
   --baseline=NAME     Variant that speedups are relative to (default: the first CPU run).
   --format=FMT        Final report format: text, markdown, csv, json or html (default: text).
   --dry-run           Print each run's exact command, environment and config file; run nothing.
+  --launcher=NAME     Where runs run: local (one after the other, here; the default) or slurm
+                      (each run one Slurm job, all queued at once; --on implies it).
+  --on=TARGET         A Slurm target: slurm:KEY=VALUE,... with keys partition, gres, gpus,
+                      constraint, nodelist, exclude, cpus, mem, exclusive (yes, the default:
+                      each job has its node to itself; no: shared, e.g. with gres=gpu:1) and
+                      name (the rows' label; default the partition). Repeatable: every run goes
+                      to every target. Plain slurm: the cluster's default partition.
+  --slurm-arg=ARG     One more sbatch option for every job, e.g. --slurm-arg=--account=lab
+                      --slurm-arg=--time=2:00:00 (repeatable).
 
 Each run gets THEANO_FLAGS from its variant (re-spelled for the stack's Theano: device=gpu becomes
 device=cuda and lib.cnmem becomes gpuarray.preallocate on Theano 1.0), THEANORC pointing at a
@@ -54,7 +64,15 @@ and every failed, timed-out or interrupted run, runs again (one line says why). 
 current run, keeps every finished one, prints the report and exits 130. A closed stdout or stderr
 (`| head`) only silences output: every run still runs and the exit status still tells.
 
-Exit status: 0 every run finished; 1 a run failed or timed out; 2 bad usage or input; 130 interrupted.
+On Slurm (--launcher slurm / --on) every run is one job (sbatch), watched with one squeue per poll
+for all of them; inside the job theanogpu runs the script as it does here (same environment, log
+timestamped as it prints), so rows gain where they ran: target, node and the GPU the job saw. The
+stack and --out must be on a filesystem the nodes share. Ctrl-C cancels every job of the comparison;
+if compare itself dies, running it again with the same --out re-attaches to the jobs still queued
+or running, never submitting a run twice.
+
+Exit status: 0 every run finished; 1 a run failed, timed out or was cancelled; 2 bad usage or input
+(a job Slurm rejects at submit included); 130 interrupted.
 
 Examples:
   theanogpu compare --stack theano10 --epochs 2 --samples 512
@@ -64,6 +82,8 @@ Examples:
   theanogpu compare --matrix templates/cpu-gpu.ini --stack theano10 --stack keras3-torch
   theanogpu compare --matrix cpu-tuning --stack theano10      # which CPU setting is fastest here?
   theanogpu compare --out theanogpu-runs/paper-repro      # run again to resume after Ctrl-C
+  theanogpu compare --stack theano10 --on slurm:partition=k80,gres=gpu:1 --on slurm:partition=v100,gres=gpu:1
+  theanogpu compare --launcher slurm --slurm-arg=--account=lab --slurm-arg=--time=1:00:00
 """
 
 import os
@@ -77,12 +97,17 @@ from theanogpu.commands import options
 from theanogpu.errors import UserError
 from theanogpu.report import FORMATS, model, read_inputs, render_for
 from theanogpu.run import (
+    LAUNCHERS,
     RUNS_ROOT,
+    ClusterTarget,
     CompareProgress,
     Comparison,
+    Launcher,
     LocalLauncher,
     PlannedRun,
+    SlurmLauncher,
     choose_out,
+    parse_targets,
     plan_runs,
     prepare_out,
     prepare_run,
@@ -97,6 +122,25 @@ from theanogpu.variants import Variant, parse_matrix, select_variants
 MAX_REPEAT = 1000
 MAX_EPOCHS = 100_000
 MAX_SAMPLES = 100_000_000
+
+
+def normalize_argv(argv: List[str]) -> List[str]:
+    """What docopt cannot read as given. ``--slurm-arg --time=10`` becomes ``--slurm-arg=--time=10``
+    (docopt would read the sbatch option as one of compare's own); docopt has no optional option
+    arguments, so ``--until-stable=PCT`` becomes the flag and its value (the usage's ``[=PCT]``)."""
+    out: List[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--slurm-arg" and index + 1 < len(argv):
+            out.append("--slurm-arg=" + argv[index + 1])
+            index += 1
+        elif arg.startswith("--until-stable="):
+            out += ["--until-stable", arg[len("--until-stable="):]]
+        else:
+            out.append(arg)
+        index += 1
+    return out
 
 
 def _read_matrix(path: Path) -> List[Variant]:
@@ -140,18 +184,6 @@ def _script_args(args: Dict[str, Any]) -> List[str]:
     return extra + list(args["--arg"])
 
 
-def normalize_argv(argv: List[str]) -> List[str]:
-    """docopt has no optional option arguments: ``--until-stable=PCT`` becomes the flag and its value
-    (the usage's ``[=PCT]``)."""
-    out: List[str] = []
-    for arg in argv:
-        if arg.startswith("--until-stable="):
-            out += ["--until-stable", arg[len("--until-stable="):]]
-        else:
-            out.append(arg)
-    return out
-
-
 DEFAULT_PRECISION = "2"
 
 
@@ -173,11 +205,24 @@ def _until_stable(args: Dict[str, Any]) -> Optional[float]:
     return percent / 100.0
 
 
+def _cluster_targets(args: Dict[str, Any]) -> Optional[List[ClusterTarget]]:
+    """The --on targets when the runs go to Slurm; None when they run here."""
+    launcher = options.choice(args, "--launcher", LAUNCHERS, "slurm" if args["--on"] else "local")
+    if launcher == "local":
+        for option in ("--on", "--slurm-arg"):
+            if args[option]:
+                raise UserError("%s=%s: only with --launcher slurm" % (option, args[option][0]))
+        return None
+    return parse_targets(list(args["--on"]))
+
+
 def run(args: Dict[str, Any]) -> int:
     dry_run = args["--dry-run"]
     repeats = options.positive_int(args, "--repeat", MAX_REPEAT) or 1
     timeout = options.seconds(args, "--timeout")
     fmt = options.choice(args, "--format", FORMATS, "text")
+    precision = _until_stable(args)
+    where = _cluster_targets(args)
     variants = _load_variants(args)
     script = Path(args["--script"]) if args["--script"] else resources.examples_dir() / "cifar10_cnn.py"
     if not script.is_file():
@@ -186,15 +231,21 @@ def run(args: Dict[str, Any]) -> int:
     progress = CompareProgress(sys.stderr)
     out = None if dry_run else prepare_out(choose_out(args["--out"], args["--resume"]))
     targets = stacks.resolve_targets(list(args["--stack"]), not dry_run, wants_auto_blas(variants), progress.message)
-    planned = plan_runs(variants, targets, repeats, os.cpu_count() or 1)
+    planned = plan_runs(variants, targets, repeats, os.cpu_count() or 1, where or ())
+    slurm = SlurmLauncher(where, args["--slurm-arg"], out, progress.note, progress.message) if where else None
     if dry_run or out is None:
-        return _dry_run(planned, script, script_args, Path(args["--out"] or RUNS_ROOT / "<timestamp>"))
+        return _dry_run(planned, script, script_args, Path(args["--out"] or RUNS_ROOT / "<timestamp>"), slurm,
+                        timeout)
     machine = {}
     if any(target.theano for target in targets):
         # Theano 0.8/0.9 misreport a new nvcc as missing; its logs record which nvcc was really there.
         machine["nvcc"] = hostinfo.nvcc_facts(os.environ.get("PATH"))
-    comparison = Comparison(planned, script, script_args, out, LocalLauncher(), progress, timeout,
-                            _until_stable(args), machine)
+    launcher: Launcher = LocalLauncher()
+    if slurm is not None:
+        slurm.check(timeout)  # every target's job accepted (sbatch --test-only), or exit 2 before any is submitted
+        launcher = slurm
+    comparison = Comparison(planned, script, script_args, out, launcher, progress, timeout,
+                            precision, machine)
     summary = comparison.run()
     runs, _ = read_inputs([str(summary.results_path)])
     sys.stdout.write(render_for(model.build(runs, args["--baseline"]), fmt, sys.stdout))
@@ -206,7 +257,8 @@ def run(args: Dict[str, Any]) -> int:
     return 1 if summary.failed else 0
 
 
-def _dry_run(planned: List[PlannedRun], script: Path, script_args: List[str], out: Path) -> int:
+def _dry_run(planned: List[PlannedRun], script: Path, script_args: List[str], out: Path,
+             slurm: Optional[SlurmLauncher] = None, timeout: Optional[float] = None) -> int:
     """Show each run's exact command, environment and config; write the config files to a temp dir.
 
     Everything but the command lines is a shell comment, and stays one (textsafe.visible: a line
@@ -230,6 +282,9 @@ def _dry_run(planned: List[PlannedRun], script: Path, script_args: List[str], ou
             sys.stdout.write("# %s:\n" % visible(str(command.theanorc)))
             for line in command.theanorc.read_text(encoding="utf-8").rstrip("\n").split("\n"):
                 sys.stdout.write("#   | %s\n" % visible(line))
+        if slurm is not None:
+            sys.stdout.write("# submitted as: %s\n" % visible(slurm.sbatch_line(planned_run.where, planned_run.label,
+                                                                                timeout)))
         sys.stdout.write(shell_line(command) + "\n\n")
     sys.stdout.write("# dry run: nothing was run; the config files above are in %s\n" % visible(str(scratch)))
     return 0

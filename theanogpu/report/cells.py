@@ -72,6 +72,16 @@ def gpu(name: Optional[str]) -> Optional[str]:
     return name
 
 
+def job_gpus(names: Optional[List[str]]) -> Optional[str]:
+    """The GPUs a cluster job saw: ``V100-SXM2-16GB``, ``2x A100-SXM4-40GB``; None: none or not a cluster job."""
+    if not names:
+        return None
+    short = [gpu(name) or name for name in names]
+    if len(set(short)) == 1:
+        return short[0] if len(short) == 1 else "%dx %s" % (len(short), short[0])
+    return ", ".join(short)
+
+
 def device(row: ReportRow) -> Optional[str]:
     """``gpu``, ``cpu``; a fallback shows both: ``cpu (asked gpu)``; ``gpu?`` when only asked."""
     used, requested = row["device_used"], row["device_requested"]
@@ -101,6 +111,8 @@ def data_note(data: object) -> Optional[str]:
 def label(report: Report, row: ReportRow) -> str:
     """The row's name as notes refer to it: with its stack and host when those tell rows apart."""
     text = row_name(row)
+    if row.get("target"):  # a cluster's row: where it ran tells it apart from the same run elsewhere
+        text += " on %s" % "/".join(part for part in (row.get("target"), row.get("node")) if part)
     if report["show_host"]:
         text += " [%s]" % origin_label(row)
     return text

@@ -30,6 +30,7 @@ SOURCES: Dict[str, Optional[Tuple[str, Optional[str]]]] = {
     "throughput_precision": ("throughput", "precision"),
     "script_seconds": ("script_seconds", None), "wall_seconds": ("wall_seconds", None),
     "measured_seconds": ("measured_seconds", None),
+    "target": ("target", None), "node": ("node", None), "job_gpus": ("job_gpus", None),
 }
 COLUMNS = tuple(SOURCES)
 assert all(source is None or source[0] in ROW_FIELDS for source in SOURCES.values())

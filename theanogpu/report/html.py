@@ -76,6 +76,10 @@ def _table(report: Report) -> List[str]:
         ("host", lambda r: origin_label(r), report["show_host"]),
         ("name", lambda r: r["name"], True),
         ("stack", lambda r: r["stack"], any(r["stack"] for r in rows)),
+        # Where a cluster ran the row (--on target, node, the GPUs the job saw): only for cluster runs.
+        ("target", lambda r: r.get("target"), any(r.get("target") for r in rows)),
+        ("node", lambda r: r.get("node"), any(r.get("node") for r in rows)),
+        ("job GPU", lambda r: cells.job_gpus(r.get("job_gpus")), any(r.get("job_gpus") for r in rows)),
         ("asked", lambda r: r["device_requested"], True),
         ("used", lambda r: r["device_used"], True),
         ("GPU", lambda r: r["gpu_name"], any(r["gpu_name"] for r in rows)),

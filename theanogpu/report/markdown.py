@@ -34,8 +34,11 @@ def render(report: Report, color: bool = False, width: int = 80) -> str:
         return "_No runs to report._\n"
     times = [(header, measure) for header, measure in (("loop s", "loop"), ("wall s", "wall"))
              if any(measure_value(row, measure) is not None for row in report["rows"])]
-    headers = (["host"] if report["show_host"] else []) + [
-        "name", "stack", "device", "GPU", "CNMeM", "cuDNN", "epochs", "runs", "s/epoch", "spread"] + [
+    # Where a cluster ran each row: columns only when some row ran on one.
+    where = any(row.get("target") or row.get("node") for row in report["rows"])
+    headers = (["host"] if report["show_host"] else []) + ["name", "stack"] + (
+        ["target", "node", "job GPU"] if where else []) + [
+        "device", "GPU", "CNMeM", "cuDNN", "epochs", "runs", "s/epoch", "spread"] + [
         header for header, _ in times] + ["speedup", "status"]
     right = {"epochs", "runs", "s/epoch", "spread", "speedup", "loop s", "wall s"}
     lines: List[str] = ["| " + " | ".join(headers) + " |",
@@ -48,8 +51,11 @@ def render(report: Report, color: bool = False, width: int = 80) -> str:
         name = "**%s**" % name if row.get("fastest") else name
         name += " (baseline)" if index == report["baseline_index"] else ""
         values: List[str] = [_cell(origin_label(row))] if report["show_host"] else []
-        values += [name] + [_cell(value) for value in (
-            row["stack"], cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
+        values += [name, _cell(row["stack"])]
+        if where:
+            values += [_cell(row.get("target")), _cell(row.get("node")), _cell(cells.job_gpus(row.get("job_gpus")))]
+        values += [_cell(value) for value in (
+            cells.device(row), row["gpu_name"], cells.cnmem(row["cnmem"]),
             cells.cudnn(row["cudnn"]), str(row["epochs"]), str(row["repeats"]),
             cells.number(row["seconds_per_epoch"]), cells.spread(row["spread"]))]
         values += [_cell(cells.number(measure_value(row, measure))) for _, measure in times]

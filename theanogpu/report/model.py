@@ -3,7 +3,8 @@
 A *run* here is one results.json run entry (``variant``, ``stack``, ``repeat``, ``status``,
 ``parsed``, ``flags``, ``error``...) plus an ``origin``: a label for where it came from (a host and
 date, or a log directory), so that runs from different machines never count as repeats of each
-other. Runs with the same origin, name and stack are repeats and make one row.
+other. Runs with the same origin, name and stack are repeats and make one row; on a cluster, also the
+same target and node (runs on two nodes are two rows, never repeats of each other).
 """
 
 import math
@@ -26,7 +27,7 @@ MEASURES = {
     "wall": ("wall_seconds", "wall s", "wall time", "s"),
 }
 # Worst first: a row with repeats that ended differently shows the worst status.
-STATUS_ORDER = ("failed", "timeout", "interrupted", "fallback", "skipped", "ok")
+STATUS_ORDER = ("failed", "timeout", "cancelled", "interrupted", "fallback", "submitted", "running", "skipped", "ok")
 # Statuses of a finished, measured training that did what its variant asked: only these rows compete
 # for "the fastest". A fallback's time is real, but it measures another configuration (the CPU) than
 # the row's name says, so naming it the winner would mislead.
@@ -191,7 +192,8 @@ def _group(runs: Sequence[RunEntry]) -> List[List[_Facts]]:
     groups: Dict[Tuple[Any, ...], List[_Facts]] = {}
     for run in runs:
         facts = _describe(run)
-        key = (run.get("origin"), facts.hostname, run.get("variant"), run.get("stack"))
+        key = (run.get("origin"), facts.hostname, run.get("variant"), run.get("stack"), run.get("target"),
+               run.get("node"))
         groups.setdefault(key, []).append(facts)
     return [sorted(group, key=lambda facts: facts.run.get("repeat") or 1) for group in groups.values()]
 
@@ -277,6 +279,9 @@ def _row(group: List[_Facts]) -> ReportRow:
         "data": _first(p.get("data") for p in parsed),
         "notes": notes,
         "logs": [log for log in (facts.run.get("log") for facts in group) if log],
+        "target": first.run.get("target"),
+        "node": first.run.get("node"),
+        "job_gpus": _first(facts.run.get("job_gpus") or None for facts in group),
     }
 
 
@@ -322,7 +327,7 @@ def row_name(row: ReportRow) -> str:
 
 
 def _matches(row: ReportRow, name: str) -> bool:
-    return name in {row["name"], row_name(row)}
+    return name in {row["name"], row_name(row), "%s+%s" % (row_name(row), row.get("target"))}
 
 
 def choose_baseline(rows: Sequence[ReportRow], name: Optional[str] = None, measure: str = "epoch") -> Optional[int]:

@@ -58,6 +58,12 @@ def _columns(report: Report) -> List[Column]:
     optional: List[Tuple[Column, bool]] = [
         (Column("stack", lambda r: r["stack"], shrink_to=6),
          any(row["stack"] for row in rows) and not _one_stack(rows)),
+        # Where a cluster ran each row: the --on target, the node, the GPU the job saw from inside.
+        (Column("target", lambda r: r.get("target"), shrink_to=6), any(row.get("target") for row in rows)),
+        (Column("node", lambda r: r.get("node"), shrink_to=6), any(row.get("node") for row in rows)),
+        # Said when it says more than the GPU column (the framework's own word): e.g. a fallback's node had one.
+        (Column("job GPU", lambda r: cells.job_gpus(r.get("job_gpus")), shrink_to=8, optional=True),
+         any(cells.job_gpus(row.get("job_gpus")) not in (None, cells.gpu(row["gpu_name"])) for row in rows)),
         (Column("device", _device), True),
         (Column("GPU", lambda r: cells.gpu(r["gpu_name"]), shrink_to=8), any(row["gpu_name"] for row in rows)),
         (Column("CNMeM", lambda r: cells.cnmem(r["cnmem"])), any(row["cnmem"] for row in rows)),

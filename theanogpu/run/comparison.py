@@ -43,7 +43,7 @@ class Summary:
 
     @property
     def failed(self) -> bool:
-        return any(run["status"] in ("failed", "timeout") for run in self.record["runs"])
+        return any(run["status"] in ("failed", "timeout", "cancelled") for run in self.record["runs"])
 
 
 # --until-stable: the steady rate must rest on at least this much steady training.
@@ -60,8 +60,9 @@ class _Watch:
     """
 
     def __init__(self, progress: CompareProgress, precision: Optional[float], stop: StopFlag,
-                 requested_device: str) -> None:
+                 requested_device: str, label: str = "") -> None:
         self.progress = progress
+        self.label = label  # whose epochs these are (a cluster runs many jobs at once)
         self.precision = precision  # None: run to the end
         self.stop = stop
         self.parser = LogParser(requested_device=requested_device)
@@ -75,7 +76,7 @@ class _Watch:
         if header is None:
             return
         durations = [seconds for seconds in self.parser.epoch_seconds_so_far() if seconds is not None]
-        self.progress.epoch(header[0], header[1], durations[-1] if durations else None)
+        self.progress.epoch(header[0], header[1], durations[-1] if durations else None, label=self.label)
         if self.precision is not None and not self.updates_within_epochs and is_stable(durations):
             self._stop()
 
@@ -129,6 +130,7 @@ class Comparison:
         self.record: ResultsRecord = {}
         self._running: Dict[str, _Running] = {}
         self._again: List[str] = []
+        self._attach: Dict[str, RunEntry] = {}  # label -> the entry of a job still in a scheduler's hands
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> Summary:
@@ -158,12 +160,14 @@ class Comparison:
             try:
                 finished = self.launcher.execute(self._jobs(todo), self)
                 try:
+                    # Not stopped at the first interrupted run: a launcher running many jobs at once (a
+                    # cluster) reports every job it cancelled; one that runs them in turn starts no other
+                    # once the stop is set (_jobs hands out no more).
                     for job, outcome in finished:
                         entry = self._entry(job, outcome)
                         self._save(entry)
                         if entry["status"] == "interrupted":
                             interrupted = True
-                            break
                 finally:
                     close = getattr(finished, "close", None)  # a generator: let the launcher clean up
                     if close is not None:
@@ -181,8 +185,17 @@ class Comparison:
         """The planned runs that must run (again), and (unless *quiet*) one line per run that runs again."""
         earlier = {results.run_key(entry): entry for entry in self.record.get("runs", [])}
         todo, again = [], []
+        attach: Dict[str, RunEntry] = {}
         for planned in self.planned:
-            reason = identity.resume_reason(earlier.get(planned.key), self.identity(planned))
+            before = earlier.get(planned.key)
+            if before is not None and identity.reattach(before, self.identity(planned)):
+                # Its job is still queued or running: watch that job, never submit the run twice.
+                todo.append(planned)
+                attach[planned.label] = before
+                again.append("%s: re-attached to job %s (%s when last seen)"
+                             % (planned.label, before.get("job_id"), before.get("status")))
+                continue
+            reason = identity.resume_reason(before, self.identity(planned))
             if reason is None:
                 continue
             todo.append(planned)
@@ -190,6 +203,7 @@ class Comparison:
                 again.append("%s: runs again: %s" % (planned.label, reason))
         if not quiet:
             self._again = again
+            self._attach = attach
         return todo
 
     def _jobs(self, todo: Sequence[PlannedRun]) -> Iterator[Job]:
@@ -211,8 +225,9 @@ class Comparison:
         stop = StopFlag(parent=self.stop)
         run_identity = self.identity(planned)
         job = Job(planned.label, command.argv, command.env, self.out / (planned.label + ".log"), command.run_dir,
-                  self.timeout, stop, header=[self._run_line(planned, run_identity)])
-        watch = _Watch(self.progress, self.until_stable, stop, planned.variant.requested_device)
+                  self.timeout, stop, header=[self._run_line(planned, run_identity)], where=planned.where,
+                  attach=self._attach.get(planned.label))
+        watch = _Watch(self.progress, self.until_stable, stop, planned.variant.requested_device, planned.label)
         self._running[job.label] = _Running(planned, command, watch, run_identity)
         return job
 
@@ -237,6 +252,14 @@ class Comparison:
     def point(self, job: Job, point: Point) -> None:
         self._running[job.label].watch.point(point)
 
+    def submitted(self, job: Job, facts: Mapping[str, Any]) -> None:
+        """A scheduler holds the job: on record now (status "submitted"/"running"), so a resume re-attaches."""
+        running = self._running[job.label]
+        entry = self._base_entry(running.planned, running.identity)
+        entry.update(facts)  # type: ignore[typeddict-item]  # records.RunEntry's job fields, from the launcher
+        entry["log"] = job.log_path.name
+        self._save(entry)
+
     # -- records ---------------------------------------------------------------------------------
     def _entry(self, job: Job, outcome: Outcome) -> RunEntry:
         running = self._running.pop(job.label)
@@ -252,6 +275,8 @@ class Comparison:
             "status": status, "exit_code": outcome.exit_code, "wall_seconds": round(outcome.wall_seconds, 3),
             "log": log_name, "parsed": parsed, "started": running.started, "command": shell_line(running.command),
         })
+        # Where a launcher ran it (a cluster's job id, node, GPUs, final state); nothing for a local run.
+        entry.update(outcome.facts)  # type: ignore[typeddict-item]
         if running.command.datasets.caches:
             entry["datasets"] = [source for source, _ in running.command.datasets.caches]
             changed = running.command.datasets.changes()
@@ -259,9 +284,12 @@ class Comparison:
                 entry["dataset_changes"] = changed
         if watch.stopped_stable:
             entry["stopped_early"] = "stable"
-        if status in ("failed", "timeout"):
+        if status in ("failed", "timeout", "cancelled"):
             entry["error"] = error_lines(outcome.tail, parsed.get("error") or parsed.get("last_exception"),
                                          parsed.get("user_frame"))
+        if outcome.reason:  # the scheduler's word on why (TIMEOUT, OUT_OF_MEMORY ...) leads the error lines
+            entry["reason"] = outcome.reason
+            entry["error"] = [outcome.reason] + [line for line in entry.get("error", []) if line != outcome.reason]
         self.progress.run_finished(job.label, entry)
         return entry
 
@@ -269,14 +297,16 @@ class Comparison:
         results.replace_run(self.record, entry)
         results.save(self.results_path, self.record)
 
-
     @staticmethod
     def _base_entry(planned: PlannedRun, run_identity: Dict[str, Any]) -> RunEntry:
-        return {"variant": planned.variant.name, "stack": planned.stack.name, "flags": planned.flags,
+        entry: RunEntry = {"variant": planned.variant.name, "stack": planned.stack.name, "flags": planned.flags,
                 "env": planned.env, "variant_keys": planned.variant.written(),
                 "backend": planned.stack.keras_backend, "requested_device": planned.variant.requested_device,
                 "repeat": planned.repeat, "notes": planned.notes, "identity": run_identity,
                 "identity_hash": identity.identity_hash(run_identity)}
+        if planned.where is not None:  # part of the run's key (results.run_key): the cluster target
+            entry["target"] = planned.where.name
+        return entry
 
 
 USER_FRAME = "at "

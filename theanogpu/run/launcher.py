@@ -7,16 +7,23 @@ job with its ``Outcome`` as it ends. The comparison never knows how a job ran; a
 knows what a variant or a report is.
 
 ``LocalLauncher`` runs jobs one at a time on this machine, each in its own process group, writing
-the timestamped log as lines arrive (runner.py). Tests of the comparison loop use a fake launcher.
+the timestamped log as lines arrive (runner.py). ``SlurmLauncher`` (slurm.py) sends each job to a
+Slurm cluster. Tests of the comparison loop use a fake launcher.
+
+A launcher that hands jobs to a scheduler tells the comparison as soon as a job is in the scheduler's
+hands (``JobEvents.submitted``), so that the job is on record before it ends: a comparison that dies
+meanwhile leaves its job ids behind, and the next one re-attaches to those jobs (``Job.attach``)
+instead of submitting the runs twice. The local launcher never does either.
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Protocol, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Protocol, Tuple
 
 from theanogpu.logparse.modern import stopped_line
 from theanogpu.run.logfile import RunLog
 from theanogpu.run.runner import Outcome, StopFlag, run_process
+from theanogpu.run.targets import ClusterTarget
 from theanogpu.updates import Point
 
 __all__ = ["Job", "JobEvents", "Launcher", "LocalLauncher", "Outcome", "StopFlag"]
@@ -36,6 +43,10 @@ class Job:
     stop: StopFlag = field(default_factory=StopFlag)
     # theanogpu's own lines, logged first (stream "m"): what the run asked for, what the machine had.
     header: List[str] = field(default_factory=list)
+    where: Optional[ClusterTarget] = None  # the cluster target (--on) it goes to; None: this machine
+    # A job an earlier comparison already submitted (its results.json entry: job_id, job_dir ...): watch
+    # it, never submit the run again.
+    attach: Optional[Mapping[str, Any]] = None
 
 
 class JobEvents(Protocol):
@@ -49,6 +60,11 @@ class JobEvents(Protocol):
 
     def point(self, job: Job, point: Point) -> None:
         """The script's progress display showed an update (already in the updates file)."""
+
+    def submitted(self, job: Job, facts: Mapping[str, Any]) -> None:
+        """The job is in a scheduler's hands and has not ended: record *facts* (records.RunEntry's job fields,
+        with ``status`` "submitted" or "running") now, so that a later comparison can re-attach to it.
+        Called again when they change (the job started on a node)."""
 
 
 class Launcher:

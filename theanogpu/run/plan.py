@@ -5,6 +5,8 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from theanogpu.backends import translate_variant
+from theanogpu.intent import ALL_THREADS
+from theanogpu.run.targets import ClusterTarget
 from theanogpu.stacks.target import StackTarget
 from theanogpu.variants import Variant
 
@@ -26,15 +28,20 @@ class PlannedRun:
     notes: List[str] = field(default_factory=list)
     floatx: Optional[str] = None  # keras.json floatx
     skip: Optional[str] = None  # why this variant does not run on this stack
+    where: Optional[ClusterTarget] = None  # the cluster target it is sent to; None: this machine
 
     @property
-    def key(self) -> Tuple[str, str, int]:
-        return (self.variant.name, self.stack.name, self.repeat)
+    def key(self) -> Tuple[str, str, int, Optional[str]]:
+        """What tells it apart from the comparison's other runs (results.run_key of its entry)."""
+        return (self.variant.name, self.stack.name, self.repeat, self.where.name if self.where else None)
 
     @property
     def label(self) -> str:
-        """``variant@stack`` plus ``#repeat`` when a variant runs more than once: names its log and files."""
+        """``variant@stack``, ``+target`` on a cluster, ``#repeat`` when a variant runs more than once: names its
+        log and files."""
         base = "%s@%s" % (self.variant.name, safe_stack_label(self.stack.name))
+        if self.where is not None:
+            base += "+" + self.where.name
         return fit_file_name(base + ("#%d" % self.repeat if self.repeats > 1 else ""))
 
 
@@ -59,17 +66,25 @@ def safe_stack_label(name: str) -> str:
 
 
 def plan_runs(variants: Sequence[Variant], stacks: Sequence[StackTarget], repeats: int,
-              cpu_count: int = 1) -> List[PlannedRun]:
-    """Every variant on every stack, *repeats* times, interleaved.
+              cpu_count: int = 1, where: Sequence[ClusterTarget] = ()) -> List[PlannedRun]:
+    """Every variant on every stack (on every cluster target, when *where* names some), *repeats* times,
+    interleaved.
 
     Repeat 1 of every (stack, variant) comes before any repeat 2, so slow drift of the machine
     (thermal throttling, a background job) spreads over all variants instead of biasing one.
     """
     runs = []
     for repeat in range(1, repeats + 1):
-        for stack in stacks:
-            for variant in variants:
-                runs.append(plan_run(variant, stack, repeat, repeats, cpu_count))
+        places: List[Optional[ClusterTarget]] = list(where) or [None]
+        for target in places:
+            for stack in stacks:
+                for variant in variants:
+                    run = plan_run(variant, stack, repeat, repeats, cpu_count)
+                    run.where = target
+                    if target is not None and variant.threads == ALL_THREADS and not run.skip:
+                        run.notes.append("threads = all is %d here, the CPUs of the machine that runs compare, "
+                                         "not the node's: say threads = N" % cpu_count)
+                    runs.append(run)
     return runs
 
 

@@ -56,12 +56,14 @@ class CompareProgress:
         self.index += 1
         self.note("[%d/%d] %s: skipped, %s" % (self.index, self.total, label, reason))
 
-    def epoch(self, number: int, of: int, last_seconds: Optional[float]) -> None:
+    def epoch(self, number: int, of: int, last_seconds: Optional[float], label: str = "") -> None:
+        """Run *label* (default: the one started last) began epoch *number* of *of*."""
         eta = None
         if last_seconds is not None:
             eta = last_seconds * (of - number + 1)
         self.display("[%d/%d] %s: epoch %d/%d, last epoch %s, ETA %s"
-                     % (self.index, self.total, self.label, number, of, _seconds(last_seconds), _seconds(eta)))
+                     % (self.index, self.total, label or self.label, number, of, _seconds(last_seconds),
+                        _seconds(eta)))
 
     def run_finished(self, label: str, entry: Mapping[str, Any]) -> None:
         parsed = entry.get("parsed") or {}

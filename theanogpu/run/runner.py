@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, List, Optional, Sequence
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence
 
 # How long a process group gets between SIGTERM and SIGKILL: enough for Python to run finally
 # blocks and flush, short enough that Ctrl-C feels immediate.
@@ -32,10 +32,14 @@ ChunkSink = Callable[[float, str, bytes], None]
 class Outcome:
     """What happened to one process."""
 
-    status: str  # ok | failed | timeout | interrupted
+    status: str  # ok | failed | timeout | interrupted; a cluster's job may also end cancelled
     exit_code: Optional[int]
     wall_seconds: float
     tail: List[str] = field(default_factory=list)
+    # Why it ended so, when the status does not say it all (a scheduler's TIMEOUT, OUT_OF_MEMORY, ...).
+    reason: Optional[str] = None
+    # Facts a launcher records with the run (records.RunEntry's job fields: job id, node, GPUs); none locally.
+    facts: Dict[str, Any] = field(default_factory=dict)
 
 
 class StopFlag:

@@ -39,7 +39,7 @@ setup(
     ],
     extras_require={
         "plot": ["matplotlib>=3.5"],
-        "test": ["pytest>=7", "hypothesis>=6", "ruff>=0.4", "mypy>=1.10", "matplotlib>=3.5"],
+        "test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6", "ruff>=0.4", "mypy>=1.10", "matplotlib>=3.5"],
     },
     entry_points={"console_scripts": ["theanogpu = theanogpu.cli:main"]},
     classifiers=[

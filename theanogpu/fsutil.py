@@ -17,6 +17,7 @@ write to the same name once it is clearly abandoned (see ``remove_stale_temps``)
 """
 
 import errno
+import json
 import os
 import re
 import stat
@@ -25,7 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, List, Optional, Tuple, Union
+from typing import Any, BinaryIO, Dict, List, Optional, Tuple, Union
 
 from theanogpu.errors import UserError
 
@@ -276,6 +277,16 @@ def atomic_write_bytes(path: PathLike, data: bytes, mode: Optional[int] = None) 
 def atomic_write_text(path: PathLike, text: str, mode: Optional[int] = None) -> None:
     """``atomic_write_bytes`` of *text* in UTF-8, line endings exactly as given."""
     atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def read_json_object(path: PathLike) -> Optional[Dict[str, Any]]:
+    """A small JSON object this tool wrote (a marker, a job's exit record), or None when it is not there, not
+    complete yet (another machine is writing it) or not an object: to its readers all the same, "not yet"."""
+    try:
+        data = json.loads(read_limited(path).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def create_exclusive(path: PathLike, mode: Optional[int] = None) -> int:

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from theanogpu.fsutil import atomic_write_text
+from theanogpu.fsutil import atomic_write_text, read_json_object
 
 JOB_FILE = "job.json"
 EXIT_FILE = "exit.json"
@@ -44,11 +44,7 @@ def write_exit(job_dir: Path, record: Dict[str, Any]) -> None:
 
 def read_exit(job_dir: Path) -> Optional[Dict[str, Any]]:
     """The worker's exit record, or None while there is none (or it cannot be read yet)."""
-    try:
-        data = json.loads((job_dir / EXIT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return read_json_object(job_dir / EXIT_FILE)
 
 
 def write_stop(job_dir: Path, reason: str) -> None:
@@ -57,11 +53,7 @@ def write_stop(job_dir: Path, reason: str) -> None:
 
 def read_stop(job_dir: Path) -> Optional[str]:
     """The reason the comparison stopped the job on purpose, or None (Ctrl-C, scancel, the time limit)."""
-    try:
-        data = json.loads((job_dir / STOP_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    reason = data.get("reason") if isinstance(data, dict) else None
+    reason = (read_json_object(job_dir / STOP_FILE) or {}).get("reason")
     return reason if isinstance(reason, str) else None
 
 

@@ -15,7 +15,7 @@ from typing import Dict, Optional, Sequence
 
 from theanogpu import childenv
 from theanogpu.clock import utc_now
-from theanogpu.fsutil import atomic_write_text
+from theanogpu.fsutil import atomic_write_text, read_json_object
 from theanogpu.stacks import creators
 from theanogpu.stacks.locations import stack_python
 from theanogpu.stacks.specs import StackSpec
@@ -37,11 +37,7 @@ def _freeze(python: Path) -> Dict[str, str]:
 
 
 def read_marker(venv: Path) -> Optional[Dict[str, object]]:
-    try:
-        data = json.loads((venv / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return read_json_object(venv / MARKER)
 
 
 def build_venv(spec: StackSpec, venv: Path, base: Path, version: Sequence[int], log_path: Path,

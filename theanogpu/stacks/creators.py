@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 from theanogpu import childenv
 from theanogpu.errors import WorkFailed
-from theanogpu.fsutil import atomic_write_text
+from theanogpu.fsutil import atomic_write_text, read_json_object
 from theanogpu.stacks.locations import cache_home, stack_python
 from theanogpu.stacks.specs import StackSpec
 from theanogpu.stacks.steps import BuildLog, Progress, discard, locked, run_step
@@ -110,11 +110,8 @@ def _build_helper(directory: Path, requirement: str, log: BuildLog, progress: Pr
 
 def intact_helper(directory: Path, requirement: str) -> Optional[Helper]:
     """The helper in *directory* if it was completed for *requirement* and its virtualenv still runs."""
-    try:
-        marker = json.loads((directory / HELPER_MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(marker, dict) or marker.get("requirement") != requirement:
+    marker = read_json_object(directory / HELPER_MARKER)
+    if marker is None or marker.get("requirement") != requirement:
         return None
     version = virtualenv_version(stack_python(directory))
     return Helper(directory, requirement, version) if version else None

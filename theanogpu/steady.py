@@ -3,8 +3,9 @@
 A run's speed is what it does once warm: after start-up, Theano's compilation and the slow first
 updates of the first epoch. From the update points (updates.Point: time, done, target, epoch):
 
-1. increments between consecutive points of the same epoch (an epoch's end, with its validation,
-   and the gap to the next epoch's first update are no training);
+1. increments between consecutive points of the same epoch, up to its last step: the gap to the
+   next epoch's first update is no training, nor is the one to the point that reaches the target
+   (Keras 1/2 draw it only after the epoch's validation, so it carries the validation's time);
 2. increments gathered into blocks of at least ``BLOCK_SECONDS`` (batch means: neighbouring updates
    are correlated, blocks much less), each block a rate (done per second);
 3. the warm-up cut off where the data say it ends: MSER (White's Marginal Standard Error Rule)
@@ -56,11 +57,17 @@ class Estimate:
         return target / self.rate
 
 
+def closes_epoch(point: Point) -> bool:
+    """Whether *point* reaches its epoch's target: for Keras 1/2 it is drawn after the validation."""
+    return point.target is not None and point.done >= point.target
+
+
 def _increments(points: Sequence[Point]) -> List[Tuple[float, float, int]]:
-    """(start, seconds, done) between consecutive points of one epoch."""
+    """(start, seconds, done) between consecutive points of one epoch, training only."""
     found = []
     for before, after in zip(points, points[1:]):
-        if after.epoch == before.epoch and after.done > before.done and after.t > before.t:
+        if after.epoch == before.epoch and after.done > before.done and after.t > before.t \
+                and not closes_epoch(after):
             found.append((before.t, after.t - before.t, after.done - before.done))
     return found
 

@@ -3,10 +3,14 @@ on recorded real streams of Keras 1, 2.3, 3 and tqdm, and on generated ones with
 
 import json
 import random
+import statistics
 from pathlib import Path
 
 import pytest
 
+from theanogpu.logparse import UPDATES_SUFFIX, parse_path
+from theanogpu.logparse.timestamps import format_line
+from theanogpu.report.model import build
 from theanogpu.steady import Estimate, estimate, ratio_interval, stable, warmup_blocks
 from theanogpu.updates import Point, Tracker, format_point, points_of, read_point
 
@@ -127,3 +131,61 @@ def test_ratio_interval_combines_both_uncertainties():
                     start=2)
     ratio, low, high = ratio_interval(fast, slow)
     assert ratio == 2.0 and low == pytest.approx(2 * (1 - 0.0361), rel=1e-3) and high > 2.07
+
+
+def keras_stream(epochs=3, updates=100, validation=3.0, seed=2):
+    """Keras 1/2 as they draw it: a point per batch, and the epoch's last one only after the validation
+    (``validation`` seconds of no training). Returns the points and each epoch's (start, end) times."""
+    rng = random.Random(seed)
+    points, spans, t = [], [], 5.0
+    target = updates * 32
+    for epoch in range(1, epochs + 1):
+        start = t
+        for i in range(1, updates):
+            t += 0.1 * rng.uniform(0.95, 1.05)
+            points.append(Point(round(t, 3), i * 32, target, epoch))
+        t += 0.1 + validation
+        points.append(Point(round(t, 3), target, target, epoch))
+        spans.append((start, t))
+        t += 0.5
+    return points, spans
+
+
+def test_the_point_drawn_after_the_validation_is_no_training():
+    points, _ = keras_stream()
+    assert estimate(points).rate == pytest.approx(320, rel=0.01)  # 32 per 0.1 s: the validation left out
+
+
+def write_run(tmp_path, points, spans, closed):
+    """A timestamped log with its .updates file, as compare leaves them: epochs *closed* ended."""
+    log = tmp_path / "run.log"
+    lines = [format_line(0.0, "o", "Train on %d samples" % points[0].target)]
+    for index, (start, end) in enumerate(spans[:closed + 1]):
+        lines.append(format_line(start, "o", "Epoch %d/%d" % (index + 1, len(spans))))
+        if index < closed:
+            lines.append(format_line(end, "o", "%d/%d [==============================] - 13s - loss: 0.5 - "
+                                               "val_loss: 0.6" % (points[0].target, points[0].target)))
+    log.write_text("\n".join(lines) + "\n")
+    shown = [p for p in points if p.epoch <= closed or (p.epoch == closed + 1 and p.done < p.target)]
+    (tmp_path / ("run.log" + UPDATES_SUFFIX)).write_text("".join(format_point(p) + "\n" for p in shown))
+    return log
+
+
+def test_projected_epochs_carry_their_validation_once_an_epoch_has_shown_it(tmp_path):
+    points, spans = keras_stream(epochs=4)
+    epoch_seconds = statistics.median(end - start for start, end in spans)
+    # Three epochs ended: the projection is a whole epoch, validation and all.
+    progress = parse_path(str(write_run(tmp_path, points, spans, closed=3)))["progress"]
+    assert progress["epoch_overhead"] == pytest.approx(epoch_seconds / 10.0, rel=0.03)
+    assert progress["projected_seconds_per_epoch"] == pytest.approx(epoch_seconds, rel=0.03)
+    # Stopped inside the first epoch: the training part only, and the report says so.
+    early = tmp_path / "early"
+    early.mkdir()
+    progress = parse_path(str(write_run(early, points[:60], spans, closed=0)))["progress"]
+    assert progress["epoch_overhead"] is None
+    assert progress["projected_seconds_per_epoch"] == pytest.approx(10.0, rel=0.03)
+    run = {"variant": "cpu", "stack": "s", "status": "ok", "stopped_early": "stable",
+           "parsed": parse_path(str(early / "run.log"), requested_device="cpu")}
+    (row,) = build([run])["rows"]
+    assert row["seconds_per_epoch_source"] == "projected"
+    assert any("training only: no epoch finished" in note for note in row["notes"])

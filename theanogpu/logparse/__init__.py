@@ -178,11 +178,13 @@ def read_updates(path: str, limit: int = MAX_UPDATES) -> List[Point]:
 
 
 def _epoch_overhead(points: List[Point], result: ParseResult) -> Optional[float]:
-    """How much longer a whole epoch takes than its training part (the updates' span): validation and
-    the epoch's end, as the completed epochs show it (1.07: 7 % more). None without a completed epoch."""
+    """How much longer a whole epoch takes than its training at the pace of its updates: validation and
+    the epoch's end, as the completed epochs show it (1.07: 7 % more). None without a completed epoch.
+    The point that reaches the target is left out of the pace: Keras 1/2 draw it after the validation."""
     by_epoch: Dict[int, List[Point]] = {}
     for point in points:
-        by_epoch.setdefault(point.epoch, []).append(point)
+        if not steady.closes_epoch(point):
+            by_epoch.setdefault(point.epoch, []).append(point)
     ratios = []
     for epoch in result["epochs"]:
         mine, seconds = by_epoch.get(epoch.get("epoch") or 0), epoch.get("seconds")

@@ -188,6 +188,13 @@ def _describe(run: RunEntry) -> _Facts:
                   host.get("hostname") if isinstance(host, dict) else host, projected, estimate)
 
 
+def _overhead(facts: _Facts) -> Optional[float]:
+    """The epoch's validation and end as a factor on its training (logparse.progress_summary), if known."""
+    progress = facts.parsed.get("progress")
+    value = progress.get("epoch_overhead") if isinstance(progress, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _group(runs: Sequence[RunEntry]) -> List[List[_Facts]]:
     groups: Dict[Tuple[Any, ...], List[_Facts]] = {}
     for run in runs:
@@ -238,8 +245,10 @@ def _row(group: List[_Facts]) -> ReportRow:
         notes.append("no completed epoch in the log")
     projected = [facts for facts in group if facts.projected]
     if projected and estimate:
-        notes.append("s/epoch projected from %d updates over %.1f s of steady training (+-%.1f %%)"
-                     % (estimate["updates"], estimate["steady_seconds"], estimate["precision"] * 100))
+        notes.append("s/epoch projected from %d updates over %.1f s of steady training (+-%.1f %%)%s"
+                     % (estimate["updates"], estimate["steady_seconds"], estimate["precision"] * 100,
+                        "" if any(_overhead(facts) for facts in projected) else
+                        "; training only: no epoch finished, so the epoch's validation is not in it"))
     found: Any = _first(facts.run.get("error") or facts.parsed.get("error")
                         for facts in group if facts.status not in ("ok", "fallback"))
     errors: Optional[List[str]] = found.splitlines() if isinstance(found, str) else found

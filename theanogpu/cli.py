@@ -72,6 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0
         except KeyboardInterrupt:
             _exiting(argv)
+            _forget_the_interrupt()
             return _fail("interrupted", 130)
 
 
@@ -80,6 +81,15 @@ def _exiting(argv: Optional[List[str]]) -> None:
     one, or one that just missed) must not print a traceback. Called with *argv* (tests), change nothing."""
     if argv is None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _forget_the_interrupt() -> None:
+    """CPython (3.8 and later) remembers a KeyboardInterrupt that left code compiled from a string
+    (exec/eval: a dataclass or namedtuple being defined while a module imports) even when it was
+    caught afterwards, and at exit kills the process with SIGINT instead of exiting with the status
+    we return (seen as -2 instead of 130 for a Ctrl-C in the first fraction of a second). Every
+    exec of a string resets that memory first; this one does nothing else."""
+    exec("")
 
 
 def _main(argv: List[str]) -> int:

@@ -50,6 +50,28 @@ def test_ctrl_c_while_the_command_module_loads_is_exit_130_without_traceback(tmp
     assert proc.stderr == "theanogpu: error: interrupted\n"
 
 
+# `python -m theanogpu` with a Ctrl-C that lands in code compiled from a string (exec/eval: a dataclass
+# or namedtuple being defined while a command module imports). CPython remembers such an interrupt even
+# once caught, and at the exit of `-m` kills itself with SIGINT instead of exiting with our status.
+INTERRUPT_IN_EXEC = textwrap.dedent("""
+    import runpy
+    from theanogpu import cli
+    def interrupted(argv):
+        exec("raise KeyboardInterrupt")
+    cli._main = interrupted
+    runpy.run_module("theanogpu", run_name="__main__")
+""")
+
+
+def test_ctrl_c_inside_code_compiled_from_a_string_still_exits_130(tmp_path):
+    (tmp_path / "interrupt_in_exec.py").write_text(INTERRUPT_IN_EXEC)
+    env = cli_env(tmp_path)
+    env["PYTHONPATH"] += os.pathsep + str(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "interrupt_in_exec", "config"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=str(tmp_path))
+    assert (proc.returncode, proc.stderr) == (130, "theanogpu: error: interrupted\n")
+
+
 def interrupt_after(args, home, delay):
     """Run `theanogpu ARGS`, send SIGINT *delay* seconds after it is up; (exit status, stderr)."""
     ready, ready_w = os.pipe()

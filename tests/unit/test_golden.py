@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from theanogpu import cli
+from theanogpu.childenv import RUN_VARS
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -67,6 +68,10 @@ def sandbox(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("THEANOGPU_STACKS", raising=False)
     monkeypatch.setenv("COLUMNS", "80")
+    # A dry run lists what it takes out of the caller's environment: the developer's activated venv
+    # or exported THEANO_FLAGS must not change the expected text.
+    for name in RUN_VARS:
+        monkeypatch.delenv(name, raising=False)
     (tmp_path / "home").mkdir()
     monkeypatch.chdir(ROOT)
     return tmp_path

@@ -468,11 +468,9 @@ def _write_stream(target: WriteTarget, data: bytes) -> None:
         os.close(fd)
 
 
-def write_output(given: PathLike, data: bytes, label: str, streams: bool = True) -> WriteTarget:
-    """``write_target`` then ``write_to``, with any failure as one UserError line naming *label*."""
-    target = write_target(given, label, streams)
+def write_output(target: WriteTarget, data: bytes, label: str) -> None:
+    """``write_to``, with any failure as one UserError line naming *label*."""
     try:
         write_to(target, data)
     except OSError as exc:
         raise UserError("%s: cannot write it (%s)" % (label, exc.strerror or exc)) from None
-    return target

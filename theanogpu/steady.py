@@ -45,7 +45,6 @@ class Estimate:
     updates: int  # updates (points) in the steady part
     steady_seconds: float  # training time the rate rests on
     warmup_seconds: float  # from the first update to the start of the steady part
-    start: float  # time of the first steady update
 
     @property
     def precision(self) -> float:
@@ -62,31 +61,56 @@ def closes_epoch(point: Point) -> bool:
     return point.target is not None and point.done >= point.target
 
 
-def _increments(points: Sequence[Point]) -> List[Tuple[float, float, int]]:
-    """(start, seconds, done) between consecutive points of one epoch, training only."""
-    found = []
-    for before, after in zip(points, points[1:]):
-        if after.epoch == before.epoch and after.done > before.done and after.t > before.t \
-                and not closes_epoch(after):
-            found.append((before.t, after.t - before.t, after.done - before.done))
-    return found
+class Blocks:
+    """The blocks of a run's updates, kept up to date one point at a time: (start, seconds, done,
+    updates) blocks of at least BLOCK_SECONDS of training between consecutive points of one epoch
+    (the block still filling is not one). A point that adds no block cannot change the estimate, so
+    a live run is re-estimated only when one is completed."""
 
+    def __init__(self) -> None:
+        self.found: List[Tuple[float, float, int, int]] = []
+        self.first_t: Optional[float] = None
+        self._previous: Optional[Point] = None
+        self._open: Tuple[float, float, int, int] = (0.0, 0.0, 0, 0)
 
-def _blocks(increments: Sequence[Tuple[float, float, int]]) -> List[Tuple[float, float, int, int]]:
-    """(start, seconds, done, updates) blocks of at least BLOCK_SECONDS (the last one may be shorter
-    and is dropped when it is)."""
-    blocks = []
-    start, seconds, done, count = 0.0, 0.0, 0, 0
-    for begin, length, amount in increments:
+    def add(self, point: Point) -> bool:
+        """Take the run's next point; whether it completed a block."""
+        before, self._previous = self._previous, point
+        if before is None:
+            self.first_t = point.t
+            return False
+        if not (point.epoch == before.epoch and point.done > before.done and point.t > before.t) \
+                or closes_epoch(point):
+            return False  # not training: a new epoch, a redraw, the point drawn after the validation
+        start, seconds, done, count = self._open
         if count == 0:
-            start = begin
-        seconds += length
-        done += amount
-        count += 1
+            start = before.t
+        seconds, done, count = seconds + point.t - before.t, done + point.done - before.done, count + 1
         if seconds >= BLOCK_SECONDS:
-            blocks.append((start, seconds, done, count))
-            seconds, done, count = 0.0, 0, 0
-    return blocks
+            self.found.append((start, seconds, done, count))
+            self._open = (0.0, 0.0, 0, 0)
+            return True
+        self._open = (start, seconds, done, count)
+        return False
+
+    def estimate(self) -> Optional[Estimate]:
+        """The steady-state throughput of the blocks so far, or None while there are too few to tell."""
+        blocks = self.found
+        if len(blocks) < MIN_BLOCKS or self.first_t is None:
+            return None
+        rates = [done / seconds for _, seconds, done, _ in blocks]
+        cut = warmup_blocks(rates)
+        steady = blocks[cut:]
+        if len(steady) < MIN_BLOCKS:
+            return None
+        seconds = sum(block[1] for block in steady)
+        done = sum(block[2] for block in steady)
+        rate = done / seconds
+        steady_rates = rates[cut:]
+        half = t95(len(steady_rates) - 1) * statistics.stdev(steady_rates) / math.sqrt(len(steady_rates))
+        return Estimate(rate=rate, low=max(rate - half, 0.0), high=rate + half, blocks=len(steady),
+                        updates=sum(block[3] for block in steady), steady_seconds=seconds,
+                        warmup_seconds=steady[0][0] - self.first_t)
 
 
 def warmup_blocks(rates: Sequence[float]) -> int:
@@ -104,36 +128,28 @@ def warmup_blocks(rates: Sequence[float]) -> int:
 
 def estimate(points: Sequence[Point]) -> Optional[Estimate]:
     """The steady-state throughput of a run's updates, or None while there are too few to tell."""
-    blocks = _blocks(_increments(points))
-    if len(blocks) < MIN_BLOCKS:
-        return None
-    rates = [done / seconds for _, seconds, done, _ in blocks]
-    cut = warmup_blocks(rates)
-    steady = blocks[cut:]
-    if len(steady) < MIN_BLOCKS:
-        return None
-    seconds = sum(block[1] for block in steady)
-    done = sum(block[2] for block in steady)
-    rate = done / seconds
-    steady_rates = rates[cut:]
-    half = t95(len(steady_rates) - 1) * statistics.stdev(steady_rates) / math.sqrt(len(steady_rates))
-    return Estimate(rate=rate, low=max(rate - half, 0.0), high=rate + half, blocks=len(steady),
-                    updates=sum(block[3] for block in steady), steady_seconds=seconds,
-                    warmup_seconds=steady[0][0] - points[0].t, start=steady[0][0])
+    blocks = Blocks()
+    for point in points:
+        blocks.add(point)
+    return blocks.estimate()
 
 
 def stable(points: Sequence[Point], precision: float, min_steady_seconds: float) -> Optional[Estimate]:
     """The estimate once the steady rate is known within *precision* (0.02: +-2 % at 95 %) after at
     least *min_steady_seconds* of steady training; None until then."""
-    found = estimate(points)
+    return judged(estimate(points), precision, min_steady_seconds)
+
+
+def judged(found: Optional[Estimate], precision: float, min_steady_seconds: float) -> Optional[Estimate]:
+    """*found* if it is known well enough (see `stable`), else None."""
     if found is None or found.steady_seconds < min_steady_seconds or found.precision > precision:
         return None
     return found
 
 
-def ratio_interval(a: Estimate, b: Estimate) -> Tuple[float, float, float]:
-    """(a.rate / b.rate, low, high): the ratio of two independent rates with its ~95 % interval
-    (their relative half-widths combined in quadrature, as for a product of independent errors)."""
-    ratio = a.rate / b.rate
-    relative = math.sqrt(a.precision ** 2 + b.precision ** 2)
-    return ratio, ratio * max(1.0 - relative, 0.0), ratio * (1.0 + relative)
+def ratio_interval(ratio: float, precision_a: float, precision_b: float) -> Tuple[float, float]:
+    """The ~95 % interval (low, high) of *ratio*, a ratio of two independent rates known within the
+    relative half-widths *precision_a* and *precision_b* (combined in quadrature, as for a product of
+    independent errors)."""
+    relative = math.sqrt(precision_a ** 2 + precision_b ** 2)
+    return ratio * max(1.0 - relative, 0.0), ratio * (1.0 + relative)

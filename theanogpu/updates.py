@@ -128,7 +128,7 @@ class Tracker:
 
 
 def points_of(chunks: List[tuple]) -> List[Point]:
-    """The points of recorded ``(t, stream, text)`` chunks (tests, and `parse` of a finished run)."""
+    """The points a run's recorded ``(t, stream, text)`` chunks give, as the live tracker kept them."""
     found: List[Point] = []
     tracker = Tracker(found.append)
     for t, stream, text in chunks:

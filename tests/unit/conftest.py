@@ -116,3 +116,28 @@ def run_cli(who, args, home, umask=None, timeout=60, memory_gb=2, **kwargs):
 
     return subprocess.run(python + ["-m", "theanogpu", *map(str, args)], env=env, cwd=str(home),
                           capture_output=True, text=True, timeout=timeout, preexec_fn=preexec, **kwargs)
+
+
+# Starts the CLI as `theanogpu` does, after telling the test (a byte on a pipe) that Python is up and
+# theanogpu.cli is imported: Ctrl-C during the interpreter's own start-up is the interpreter's.
+_BOOT = "\n".join([
+    "import os, sys",
+    "from theanogpu.cli import main",
+    "ready = int(sys.argv.pop(1))",
+    "os.write(ready, b'.')",
+    "os.close(ready)",
+    "sys.exit(main())",
+])
+
+
+def start_cli(args, **popen):
+    """`theanogpu ARGS` as a Popen, returned once the interpreter is up and theanogpu.cli imported."""
+    ready, ready_w = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-c", _BOOT, str(ready_w), *map(str, args)], pass_fds=(ready_w,),
+                            **popen)
+    os.close(ready_w)
+    try:
+        os.read(ready, 1)
+    finally:
+        os.close(ready)
+    return proc

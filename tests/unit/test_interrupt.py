@@ -12,22 +12,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import cli_env
+from conftest import cli_env, start_cli
 
 from theanogpu.cli import COMMANDS
 
 LOG = Path(__file__).resolve().parents[1] / "fixtures" / "classic" / "cpu.log"
-
-# Starts the CLI as `theanogpu` does, after telling the test (a byte on a pipe) that Python is up and
-# theanogpu.cli is imported: Ctrl-C during the interpreter's own start-up is the interpreter's.
-BOOT = textwrap.dedent("""
-    import os, sys
-    from theanogpu.cli import main
-    ready = int(sys.argv.pop(1))
-    os.write(ready, b".")
-    os.close(ready)
-    sys.exit(main())
-""")
 
 # Makes the import of one command module raise KeyboardInterrupt, as Ctrl-C during that import would.
 INTERRUPT_IMPORT = textwrap.dedent("""
@@ -74,15 +63,8 @@ def test_ctrl_c_inside_code_compiled_from_a_string_still_exits_130(tmp_path):
 
 def interrupt_after(args, home, delay):
     """Run `theanogpu ARGS`, send SIGINT *delay* seconds after it is up; (exit status, stderr)."""
-    ready, ready_w = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-c", BOOT, str(ready_w), *map(str, args)], env=cli_env(home),
-                            cwd=str(home), pass_fds=(ready_w,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
-    os.close(ready_w)
-    try:
-        os.read(ready, 1)
-    finally:
-        os.close(ready)
+    proc = start_cli(args, env=cli_env(home), cwd=str(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                     text=True)
     try:
         proc.wait(timeout=delay)
     except subprocess.TimeoutExpired:

@@ -125,11 +125,10 @@ def test_too_few_updates_give_no_estimate():
 
 
 def test_ratio_interval_combines_both_uncertainties():
-    fast = Estimate(rate=200.0, low=196.0, high=204.0, blocks=10, updates=50, steady_seconds=20, warmup_seconds=1,
-                    start=2)
-    slow = Estimate(rate=100.0, low=97.0, high=103.0, blocks=10, updates=50, steady_seconds=20, warmup_seconds=1,
-                    start=2)
-    ratio, low, high = ratio_interval(fast, slow)
+    fast = Estimate(rate=200.0, low=196.0, high=204.0, blocks=10, updates=50, steady_seconds=20, warmup_seconds=1)
+    slow = Estimate(rate=100.0, low=97.0, high=103.0, blocks=10, updates=50, steady_seconds=20, warmup_seconds=1)
+    ratio = fast.rate / slow.rate
+    low, high = ratio_interval(ratio, fast.precision, slow.precision)
     assert ratio == 2.0 and low == pytest.approx(2 * (1 - 0.0361), rel=1e-3) and high > 2.07
 
 

@@ -46,13 +46,6 @@ def build_report(inputs: Sequence[str], baseline: Optional[str] = None) -> Tuple
     return model.build(runs, baseline), problems
 
 
-def _write_output(target: fsutil.WriteTarget, text: str) -> None:
-    try:
-        fsutil.write_to(target, text.encode("utf-8"))
-    except OSError as exc:
-        raise UserError("--output=%s: cannot write it (%s)" % (target.given, exc.strerror or exc)) from None
-
-
 def run(args: dict) -> int:
     fmt = options.choice(args, "--format", FORMATS, "text")
     plot_path = None
@@ -77,7 +70,7 @@ def run(args: dict) -> int:
         sys.stdout.write(render_for(report, fmt, sys.stdout))
         sys.stdout.flush()
     else:
-        _write_output(output, render(report, fmt))
+        fsutil.write_output(output, render(report, fmt).encode("utf-8"), "--output=%s" % output.given)
     if plot_path is not None:
         try:
             plot.write_plot(report, plot_path, "--plot=%s: cannot write it" % plot_path)

@@ -7,12 +7,12 @@ other. Runs with the same origin, name and stack are repeats and make one row; o
 same target and node (runs on two nodes are two rows, never repeats of each other).
 """
 
-import math
 import re
 import statistics
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, TypeVar, cast
 
+from theanogpu import steady
 from theanogpu.devices import requested_from_flags, requested_from_name
 from theanogpu.errors import UserError
 from theanogpu.records import Fastest, ParseResult, Report, ReportRow, ResultsRecord, RunEntry, Spread
@@ -433,8 +433,7 @@ def _set_speedup(row: ReportRow, base: float, baseline: Optional[ReportRow], by_
         return
     mine, theirs = row.get("throughput"), baseline.get("throughput")
     if mine and theirs and row["speedup"] is not None:
-        relative = math.sqrt(mine["precision"] ** 2 + theirs["precision"] ** 2)
-        low, high = row["speedup"] * max(1.0 - relative, 0.0), row["speedup"] * (1.0 + relative)
+        low, high = steady.ratio_interval(row["speedup"], mine["precision"], theirs["precision"])
         row["speedup_low"], row["speedup_high"] = low, high
         row["speedup_significant"] = not (low <= 1.0 <= high)
     elif by_epochs:  # the spreads are of epoch times: they say nothing of a loop or wall time

@@ -66,9 +66,10 @@ class _Watch:
         self.precision = precision  # None: run to the end
         self.stop = stop
         self.parser = LogParser(requested_device=requested_device)
-        self.points: List[Point] = []
+        self.blocks = steady.Blocks()
+        self.last_point: Optional[Point] = None
+        self.updates_within_epochs = False  # progress inside an epoch, not only each epoch's closing line
         self.stopped_stable = False
-        self.verdict: Optional[steady.Estimate] = None
 
     def __call__(self, t: float, stream: str, text: str) -> None:
         self.parser.feed_event(t, stream, text)
@@ -80,18 +81,14 @@ class _Watch:
         if self.precision is not None and not self.updates_within_epochs and is_stable(durations):
             self._stop()
 
-    @property
-    def updates_within_epochs(self) -> bool:
-        """Whether the script shows progress inside an epoch (not only each epoch's closing line)."""
-        return any(a.epoch == b.epoch for a, b in zip(self.points, self.points[1:]))
-
     def point(self, point: Point) -> None:
-        self.points.append(point)
-        if self.precision is None or self.stop.is_set():
+        if self.last_point is not None and self.last_point.epoch == point.epoch:
+            self.updates_within_epochs = True
+        self.last_point = point
+        completed = self.blocks.add(point)
+        if self.precision is None or self.stop.is_set() or not completed:
             return
-        verdict = steady.stable(self.points, self.precision, MIN_STEADY_SECONDS)
-        if verdict is not None:
-            self.verdict = verdict
+        if steady.judged(self.blocks.estimate(), self.precision, MIN_STEADY_SECONDS) is not None:
             self._stop()
 
     def _stop(self) -> None:

@@ -35,7 +35,6 @@ class Helper:
     """A helper venv holding one virtualenv release, ready to run."""
 
     directory: Path
-    requirement: str  # as stacks.ini asks for it, e.g. virtualenv<20.22
     version: str  # the release installed, e.g. 20.21.1
 
     @property
@@ -105,7 +104,7 @@ def _build_helper(directory: Path, requirement: str, log: BuildLog, progress: Pr
     marker = {"requirement": requirement, "virtualenv": version, "host_interpreter": sys.executable}
     # Written last, as a stack's marker: without it the helper is rebuilt, never used.
     atomic_write_text(directory / HELPER_MARKER, json.dumps(marker, indent=1, sort_keys=True) + "\n")
-    return Helper(directory, requirement, version)
+    return Helper(directory, version)
 
 
 def intact_helper(directory: Path, requirement: str) -> Optional[Helper]:
@@ -114,7 +113,7 @@ def intact_helper(directory: Path, requirement: str) -> Optional[Helper]:
     if marker is None or marker.get("requirement") != requirement:
         return None
     version = virtualenv_version(stack_python(directory))
-    return Helper(directory, requirement, version) if version else None
+    return Helper(directory, version) if version else None
 
 
 def virtualenv_version(python: Path) -> Optional[str]:
